@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment:
+    # Connection options of every Prisma Cloud Microsegmentation module.
+    DOCUMENTATION = r"""
+options:
+  api_url:
+    description:
+      - URL of the Microsegmentation Console API, for example C(https://api.east-01.network.prismacloud.io).
+      - If not set, the environment variable E(PRISMA_API) (or E(APOCTL_API)) is used, then the
+        C(APIURL) of O(app_credential).
+    type: str
+  namespace:
+    description:
+      - The namespace the task works in, as an absolute path such as C(/acme/prod). It is sent as the
+        C(X-Namespace) header; objects are looked up and created there.
+      - For M(microseg.segmentation.prisma_namespace) it is the parent of the namespace managed.
+      - If not set, E(PRISMA_NAMESPACE) (or E(APOCTL_NAMESPACE)) is used, then the C(namespace) of O(app_credential).
+    type: str
+  token:
+    description:
+      - A bearer token (JWT) for the API.
+      - If not set, E(PRISMA_TOKEN) (or E(APOCTL_TOKEN)) is used.
+      - One of O(token) and O(app_credential) is required.
+    type: str
+  app_credential:
+    description:
+      - Path to an app-credential JSON file (as the console or C(apoctl appcred create) writes it, with
+        C(APIURL), C(namespace), C(certificate), C(certificateKey) and C(certificateAuthority)).
+      - The module logs in with the certificate (C(POST /issue), realm C(Certificate)) and uses the
+        token it gets for the rest of the run. The key is written to a private temporary file for the
+        login only and removed right after.
+      - If not set, E(PRISMA_APP_CREDENTIAL) (or E(APOCTL_CREDS)) is used.
+    type: path
+  validate_certs:
+    description:
+      - Verify the API's TLS certificate. Turn off only for a throwaway test endpoint.
+      - If not set, E(PRISMA_VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of the CA certificates to trust for the API, for a private CA.
+      - If not set, E(PRISMA_CA_PATH) is used, then the C(certificateAuthority) of O(app_credential), then the system's trust store.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each API response. Connection errors and HTTP 429, 502, 503 and 504 are
+        retried with exponential backoff, honouring C(Retry-After).
+      - If not set, E(PRISMA_TIMEOUT) is used.
+    type: int
+    default: 30
+requirements:
+  - requests
+  - netaddr
+notes:
+  - Every object the collection creates or updates carries the tag C(managed-by=microseg.segmentation).
+    O(purge=true) only ever deletes objects that carry it.
+"""
+
+    # The state and list-form options of every Prisma object module.
+    OBJECT = r"""
+options:
+  state:
+    description:
+      - V(present) creates the object or updates the attributes the task sets; V(absent) deletes it.
+      - In the list form it is the default state of every item.
+    type: str
+    choices: [present, absent]
+    default: present
+  items:
+    description:
+      - The list form. Each item takes the object options of this module (V(name) required, and an
+        optional per-item V(state)) and is validated exactly like a single-object task.
+      - All items are checked before any request. The module then reads the namespace once (one
+        paginated list call), and sends one write per object that needs one.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
+  purge:
+    description:
+      - With O(items), also delete the objects of this kind in the namespace that carry the tag
+        C(managed-by=microseg.segmentation) and are not in O(items). Objects the collection did not
+        create or update are never purged.
+    type: bool
+    default: false
+  parallel:
+    description:
+      - With O(items), how many writes are sent at once (1 to 32).
+    type: int
+    default: 8
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  action_group:
+    description: Use C(group/microseg.segmentation.prisma) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - microseg.segmentation.prisma
+"""
+
+    INFO = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  action_group:
+    description: Use C(group/microseg.segmentation.prisma) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - microseg.segmentation.prisma
+"""

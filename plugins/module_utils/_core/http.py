@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Product-neutral HTTP client for the collection's REST modules.
+
+One ``requests`` session per module run, timeouts on every call, TLS verification
+on by default, bounded exponential backoff with jitter that honours ``Retry-After``,
+and a write-retry policy decided by the caller (a write is retried only when a retry
+cannot create a duplicate).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import email.utils
+import json
+import random
+import threading
+import time
+import traceback
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+MASK = "********"
+
+
+class ApiError(Exception):
+    """An API call failed: carries the status, the request and the server's message."""
+
+    def __init__(self, message, status=None, method=None, url=None, response=None, request_body=None):
+        super(ApiError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.method = method
+        self.url = url
+        self.response = response
+        self.request_body = request_body
+
+    def to_result(self):
+        """The keys a module adds to ``fail_json`` for this error."""
+        result = {"msg": self.message}
+        if self.status is not None:
+            result["status"] = self.status
+        if self.method:
+            result["request"] = {"method": self.method, "url": self.url}
+            if self.request_body is not None:
+                result["request"]["body"] = self.request_body
+        if self.response is not None:
+            result["response"] = self.response
+        return result
+
+
+def redact(value, secrets):
+    """Return ``value`` with every secret string replaced by a mask, recursively."""
+    secrets = [s for s in secrets if s]
+    if not secrets:
+        return value
+    if isinstance(value, dict):
+        return dict((k, redact(v, secrets)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+    return value
+
+
+def _retry_after_seconds(header_value):
+    if not header_value:
+        return None
+    header_value = header_value.strip()
+    if header_value.isdigit():
+        return float(header_value)
+    try:
+        parsed = email.utils.parsedate_to_datetime(header_value)
+    except (TypeError, ValueError):
+        return None
+    if parsed is None:
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+class HttpClient:
+    """A small JSON-over-HTTPS client with retries and request accounting."""
+
+    def __init__(self, base_url, headers=None, validate_certs=True, ca_path=None, timeout=30,
+                 retries=5, backoff=0.5, max_backoff=20.0, max_retry_time=120.0, client_cert=None,
+                 secrets=(), pool_size=10, error_parser=None, sleep=time.sleep):
+        if not HAS_REQUESTS:
+            raise ApiError("the python 'requests' library is required")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_time = max_retry_time
+        self.secrets = list(secrets)
+        self.error_parser = error_parser
+        self.sleep = sleep
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({"Accept": "application/json", "Content-Type": "application/json"})
+        self.session.headers.update(headers or {})
+        if not validate_certs:
+            self.session.verify = False
+        elif ca_path:
+            self.session.verify = ca_path
+        if client_cert:
+            self.session.cert = client_cert
+        self._lock = threading.Lock()
+        self.stats = {"reads": 0, "writes": 0, "retries": 0}
+
+    def add_secret(self, secret):
+        if secret:
+            self.secrets.append(secret)
+
+    def set_header(self, name, value):
+        self.session.headers[name] = value
+
+    def _count(self, key):
+        with self._lock:
+            self.stats[key] += 1
+
+    def _delay(self, attempt, retry_after):
+        if retry_after is not None:
+            return min(retry_after, self.max_backoff)
+        base = min(self.max_backoff, self.backoff * (2 ** attempt))
+        return base * (0.5 + random.random() / 2)
+
+    def request(self, method, path, params=None, body=None, headers=None, retry_write=False):
+        """Send one request; return ``(status, data, response_headers)``.
+
+        Reads are always retried on connection errors and on 429/502/503/504.
+        Writes are retried only when ``retry_write`` is true (the caller knows a
+        replay cannot create a duplicate).
+        """
+        method = method.upper()
+        url = self.base_url + path
+        retryable = method in READ_METHODS or retry_write
+        payload = None if body is None else json.dumps(body)
+        started = time.time()
+        attempt = 0
+        while True:
+            self._count("reads" if method in READ_METHODS else "writes")
+            try:
+                resp = self.session.request(method, url, params=params, data=payload, headers=headers, timeout=self.timeout)
+            except requests.exceptions.SSLError as exc:
+                raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if retryable and self._may_retry(attempt, started):
+                    self.sleep(self._delay(attempt, None))
+                    attempt += 1
+                    self._count("retries")
+                    continue
+                raise ApiError(redact("cannot reach %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
+            if resp.status_code in RETRY_STATUSES and retryable and self._may_retry(attempt, started):
+                self.sleep(self._delay(attempt, _retry_after_seconds(resp.headers.get("Retry-After"))))
+                attempt += 1
+                self._count("retries")
+                continue
+            data = self._decode(resp)
+            if not 200 <= resp.status_code < 300:
+                raise self._error(resp, data, method, url, body)
+            return resp.status_code, data, resp.headers
+
+    def _may_retry(self, attempt, started):
+        return attempt < self.retries and (time.time() - started) < self.max_retry_time
+
+    @staticmethod
+    def _decode(resp):
+        if not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            return resp.text
+
+    def _error(self, resp, data, method, url, body):
+        detail = None
+        if self.error_parser is not None:
+            detail = self.error_parser(data)
+        if not detail:
+            detail = data if isinstance(data, str) else json.dumps(data) if data is not None else resp.reason
+        message = "%s %s failed with status %s: %s" % (method, url, resp.status_code, detail)
+        return ApiError(
+            redact(message, self.secrets),
+            status=resp.status_code,
+            method=method,
+            url=url,
+            response=redact(data, self.secrets),
+            request_body=redact(body, self.secrets),
+        )

@@ -1,0 +1,320 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The reconcile engine shared by every object module.
+
+A product declares a ``Kind`` (the API attributes a module manages and how each one is
+compared) and an adapter that can find, list, create, update and delete objects. The engine
+compares only what the user set, after normalising, plans the one write each object needs,
+predicts the result for check mode, builds ``before``/``after`` with secrets masked, and runs
+the writes of a list form concurrently (bounded).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, MASK
+
+
+class ReconcileError(Exception):
+    """Input that is only known to be wrong once the existing object has been read."""
+
+
+def _canon_scalar(value):
+    return value
+
+
+def _canon_set(value):
+    if value is None:
+        return ()
+    return tuple(sorted(set(value), key=repr))
+
+
+def _canon_list(value):
+    if value is None:
+        return ()
+    return tuple(value)
+
+
+def canon_expression(value):
+    """Order-insensitive form of an OR-of-ANDs tag expression."""
+    if not value:
+        return ()
+    clauses = set()
+    for clause in value:
+        if isinstance(clause, str):
+            clause = [clause]
+        clauses.add(tuple(sorted(set(clause))))
+    return tuple(sorted(clauses))
+
+
+CANONICALISERS = {
+    "scalar": _canon_scalar,
+    "set": _canon_set,
+    "list": _canon_list,
+    "expression": canon_expression,
+}
+
+
+class Field:
+    """One API attribute a module manages.
+
+    ``compare`` is ``scalar``, ``set`` (order-insensitive list), ``list`` (ordered),
+    ``expression`` (tag expression) or a callable returning a comparable value.
+    ``empty`` is what the API reports for an unset attribute, so that ``[]`` and a
+    missing key compare equal.
+    """
+
+    def __init__(self, option, api, compare="scalar", secret=False, create_only=False, empty=None):
+        self.option = option
+        self.api = api
+        self.secret = secret
+        self.create_only = create_only
+        self.empty = empty
+        self._canon = compare if callable(compare) else CANONICALISERS[compare]
+
+    def canon(self, value):
+        if value is None:
+            value = self.empty
+        return self._canon(value)
+
+    def differs(self, desired, existing):
+        return self.canon(desired) != self.canon(existing)
+
+
+class Kind:
+    """The declaration of one object kind: title, fields and the rules around them."""
+
+    def __init__(self, name, title, fields, create_requires=(), identity="name"):
+        self.name = name
+        self.title = title
+        self.fields = list(fields)
+        self.by_api = dict((f.api, f) for f in self.fields)
+        self.create_requires = list(create_requires)
+        self.identity = identity
+
+    def secret_attributes(self):
+        return [f.api for f in self.fields if f.secret]
+
+    def mask(self, obj):
+        """A copy of an API object with every secret attribute masked."""
+        if obj is None:
+            return None
+        masked = copy.deepcopy(obj)
+        for api in self.secret_attributes():
+            if masked.get(api):
+                masked[api] = MASK
+        return masked
+
+    def view(self, obj):
+        """The managed attributes of an object (for diffs), secrets masked."""
+        if obj is None:
+            return {}
+        keys = [self.identity] + [f.api for f in self.fields]
+        shown = dict((k, obj.get(k)) for k in keys if k in obj)
+        return self.mask(shown)
+
+
+class Change:
+    """What one object needs: ``create``, ``update``, ``delete`` or ``none``."""
+
+    def __init__(self, action, name, existing=None, body=None, fields=()):
+        self.action = action
+        self.name = name
+        self.existing = existing
+        self.body = body
+        self.fields = list(fields)
+        self.result = None
+        self.error = None
+        self.applied = False
+
+    @property
+    def changed(self):
+        return self.action != "none"
+
+
+def plan(kind, name, desired, existing, state):
+    """Plan the change for one object.
+
+    ``desired`` holds only the API attributes the user set (already validated and
+    converted). ``existing`` is the object as read from the API, or None.
+    """
+    if state == "absent":
+        return Change("delete" if existing is not None else "none", name, existing=existing)
+    if existing is None:
+        missing = []
+        for apis, option in kind.create_requires:
+            apis = apis if isinstance(apis, tuple) else (apis,)
+            if all(desired.get(api) in (None, [], "") for api in apis):
+                missing.append(option)
+        if missing:
+            raise ReconcileError(
+                "%s '%s' does not exist; %s %s required to create it" % (kind.title, name, ", ".join(missing), "is" if len(missing) == 1 else "are")
+            )
+        return Change("create", name, body=copy.deepcopy(desired))
+    changed = []
+    for api, value in desired.items():
+        field = kind.by_api.get(api)
+        if field is None:
+            if existing.get(api) != value:
+                changed.append(api)
+            continue
+        if field.differs(value, existing.get(api)):
+            if field.create_only:
+                raise ReconcileError(
+                    "%s of %s '%s' can only be set at creation: it is %r, the task asks for %r"
+                    % (field.option, kind.title, name, existing.get(api), value)
+                )
+            changed.append(api)
+    if not changed:
+        return Change("none", name, existing=existing)
+    body = copy.deepcopy(existing)
+    for api in changed:
+        body[api] = copy.deepcopy(desired[api])
+    return Change("update", name, existing=existing, body=body, fields=changed)
+
+
+def diff_of(kind, change):
+    """``{before, after}`` for one change, secrets masked."""
+    before = kind.view(change.existing)
+    if change.action == "delete":
+        after = {}
+    elif change.action == "none":
+        after = before
+    else:
+        after = kind.view(change.result if change.result is not None else change.body)
+    return {"before": before, "after": after, "before_header": change.name, "after_header": change.name}
+
+
+class Reconciler:
+    """Runs plans against a product adapter.
+
+    The adapter provides ``find(name)``, ``list()``, ``create(name, body)``, ``update(existing,
+    body)``, ``delete(existing)``, ``object_id(obj)``, ``name_of(obj)``,
+    ``complete(name, desired, existing)`` (adds what the product manages by itself, such as the
+    management tag) and ``is_managed(obj)`` (may a purge delete it).
+    """
+
+    def __init__(self, kind, adapter, check_mode=False, parallel=8):
+        self.kind = kind
+        self.adapter = adapter
+        self.check_mode = check_mode
+        self.parallel = max(1, parallel)
+
+    def _apply(self, change):
+        if self.check_mode or change.action == "none":
+            if change.action == "create":
+                change.result = self.adapter.predict_create(change.name, change.body)
+            elif change.action == "update":
+                change.result = change.body
+            elif change.action == "none":
+                change.result = change.existing
+            change.applied = change.action != "none"
+            return change
+        if change.action == "create":
+            change.result = self.adapter.create(change.name, change.body)
+        elif change.action == "update":
+            change.result = self.adapter.update(change.existing, change.body)
+        elif change.action == "delete":
+            self.adapter.delete(change.existing)
+        change.applied = True
+        return change
+
+    def ensure(self, name, desired, state, want_diff=False):
+        existing = self.adapter.find(name)
+        if state == "present":
+            desired = self.adapter.complete(name, desired, existing)
+        change = plan(self.kind, name, desired, existing, state)
+        self._apply(change)
+        result = {"changed": change.changed, "action": change.action}
+        obj = change.result if change.action != "delete" else None
+        result["object"] = self.kind.mask(obj) if obj is not None else {}
+        result["id"] = self.adapter.object_id(obj if obj is not None else change.existing)
+        if want_diff:
+            result["diff"] = diff_of(self.kind, change)
+        return result
+
+    def ensure_many(self, items, purge=False, want_diff=False):
+        """Reconcile a list of ``(name, desired, state)``: one list read, then the writes."""
+        existing_by_name = {}
+        duplicates = set()
+        for obj in self.adapter.list():
+            key = self.adapter.name_of(obj)
+            if key in existing_by_name:
+                duplicates.add(key)
+            existing_by_name[key] = obj
+        declared = set()
+        changes = []
+        for name, desired, state in items:
+            if name in declared:
+                raise ReconcileError("%s '%s' is declared more than once" % (self.kind.title, name))
+            declared.add(name)
+            if name in duplicates:
+                raise ReconcileError("more than one %s is named '%s' in the namespace; address it by a unique name" % (self.kind.title, name))
+            existing = existing_by_name.get(name)
+            if state == "present":
+                desired = self.adapter.complete(name, desired, existing)
+            changes.append(plan(self.kind, name, desired, existing, state))
+        if purge:
+            for name in sorted(existing_by_name):
+                obj = existing_by_name[name]
+                if name not in declared and self.adapter.is_managed(obj):
+                    changes.append(Change("delete", name, existing=obj))
+        self._run_all([c for c in changes if c.changed])
+        for change in changes:
+            if not change.changed:
+                change.result = change.existing
+        return self._summarise(changes, want_diff)
+
+    def _run_all(self, changes):
+        if not changes:
+            return
+        stop = threading.Event()
+
+        def run(change):
+            if stop.is_set():
+                return change
+            try:
+                self._apply(change)
+            except ApiError as exc:
+                change.error = exc
+                stop.set()
+            return change
+
+        if self.parallel == 1 or len(changes) == 1:
+            for change in changes:
+                run(change)
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.parallel, len(changes))) as pool:
+                list(pool.map(run, changes))
+
+    def _summarise(self, changes, want_diff):
+        failed = [c for c in changes if c.error is not None]
+        done = [c for c in changes if c.changed and c.applied]
+        summary = {"created": [], "updated": [], "deleted": [], "unchanged": []}
+        key = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
+        for change in changes:
+            if change.error is None and (not change.changed or change in done):
+                summary[key[change.action]].append(change.name)
+        result = {
+            "changed": bool(done),
+            "summary": summary,
+            "objects": [
+                {"name": c.name, "action": c.action, "id": self.adapter.object_id(c.result if c.result is not None else c.existing)}
+                for c in changes
+                if c.error is None and (not c.changed or c in done)
+            ],
+        }
+        if want_diff:
+            result["diff"] = [diff_of(self.kind, c) for c in done]
+        if failed:
+            not_run = [c.name for c in changes if c.changed and c.error is None and c not in done]
+            result["failed_objects"] = [dict(name=c.name, action=c.action, **c.error.to_result()) for c in failed]
+            result["not_attempted"] = not_run
+            result["msg"] = "%d of %d writes failed (first: %s); %d applied, %d not attempted" % (
+                len(failed), len([c for c in changes if c.changed]), failed[0].error.message, len(done), len(not_run))
+        return result

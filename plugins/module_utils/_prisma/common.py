@@ -1,0 +1,364 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Prisma Cloud Microsegmentation: connection options, login, the object adapter and the
+module runner that every Prisma object module calls."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import copy
+import json
+import os
+import shutil
+import tempfile
+import uuid
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    ApiError,
+    HttpClient,
+)
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Reconciler, ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import (
+    HAS_NETADDR,
+    NETADDR_IMPORT_ERROR,
+    ValidationError,
+)
+
+MANAGED_TAG = "managed-by=microseg.segmentation"
+PAGE_SIZE = 500
+
+
+def prisma_argument_spec():
+    """The connection options of every Prisma module (documented in the ``prisma`` fragment)."""
+    return dict(
+        api_url=dict(type="str", fallback=(env_fallback, ["PRISMA_API", "APOCTL_API"])),
+        namespace=dict(type="str", fallback=(env_fallback, ["PRISMA_NAMESPACE", "APOCTL_NAMESPACE"])),
+        token=dict(type="str", no_log=True, fallback=(env_fallback, ["PRISMA_TOKEN", "APOCTL_TOKEN"])),
+        app_credential=dict(type="path", fallback=(env_fallback, ["PRISMA_APP_CREDENTIAL", "APOCTL_CREDS"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["PRISMA_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["PRISMA_CA_PATH"])),
+        timeout=dict(type="int", default=30, fallback=(env_fallback, ["PRISMA_TIMEOUT"])),
+    )
+
+
+CONNECTION_OPTIONS = tuple(prisma_argument_spec())
+
+
+def list_form_argument_spec():
+    """``state`` and the list-form options (documented in the ``prisma.object`` fragment)."""
+    return dict(
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        items=dict(type="list", elements="dict"),
+        purge=dict(type="bool", default=False),
+        parallel=dict(type="int", default=8),
+    )
+
+
+def parse_prisma_errors(data):
+    """Turn the API's error array into one readable sentence."""
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        return None
+    parts = []
+    for err in data:
+        if not isinstance(err, dict):
+            continue
+        text = "%s: %s" % (err.get("title", "Error"), err.get("description", ""))
+        attribute = (err.get("data") or {}).get("attribute") if isinstance(err.get("data"), dict) else None
+        if attribute:
+            text += " (attribute %s)" % attribute
+        parts.append(text)
+    return "; ".join(parts) or None
+
+
+def _load_app_credential(path):
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except (IOError, OSError, ValueError) as exc:
+        raise ApiError("app_credential: cannot read '%s': %s" % (path, exc)) from exc
+    missing = [k for k in ("certificate", "certificateKey") if not data.get(k)]
+    if missing:
+        raise ApiError("app_credential: '%s' lacks %s" % (path, ", ".join(missing)))
+    return data
+
+
+class PrismaConnection:
+    """An authenticated client for one module run."""
+
+    def __init__(self, params):
+        self.params = params
+        credential = None
+        if params.get("app_credential"):
+            credential = _load_app_credential(params["app_credential"])
+        api_url = params.get("api_url") or (credential or {}).get("APIURL")
+        if not api_url:
+            raise ApiError("api_url is required (or set PRISMA_API, or give an app_credential that names its APIURL)")
+        self.namespace = params.get("namespace") or (credential or {}).get("namespace")
+        if not self.namespace:
+            raise ApiError("namespace is required (or set PRISMA_NAMESPACE)")
+        if not self.namespace.startswith("/"):
+            raise ApiError("namespace: '%s' must be an absolute namespace path starting with '/'" % self.namespace)
+        if not params.get("token") and credential is None:
+            raise ApiError("one of token or app_credential is required (or set PRISMA_TOKEN or PRISMA_APP_CREDENTIAL)")
+        self._tmpdir = None
+        ca_path = params.get("ca_path")
+        if credential is not None and not ca_path and credential.get("certificateAuthority"):
+            ca_path = self._write_temp("ca.pem", base64.b64decode(credential["certificateAuthority"]))
+        self.client = HttpClient(
+            api_url,
+            validate_certs=params.get("validate_certs", True),
+            ca_path=ca_path,
+            timeout=params.get("timeout") or 30,
+            error_parser=parse_prisma_errors,
+            secrets=[params.get("token")],
+        )
+        try:
+            if params.get("token"):
+                self.client.set_header("Authorization", "Bearer " + params["token"])
+            else:
+                self._login(credential)
+        finally:
+            self._cleanup()
+
+    def _write_temp(self, name, content):
+        if self._tmpdir is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="microseg-")
+        path = os.path.join(self._tmpdir, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        return path
+
+    def _login(self, credential):
+        cert = self._write_temp("cert.pem", base64.b64decode(credential["certificate"]))
+        key = self._write_temp("key.pem", base64.b64decode(credential["certificateKey"]))
+        self.client.session.cert = (cert, key)
+        try:
+            dummy, data, dummy2 = self.client.request("POST", "/issue", body={"realm": "Certificate", "validity": "1h"}, retry_write=True)
+        finally:
+            self.client.session.cert = None
+        token = (data or {}).get("token") if isinstance(data, dict) else None
+        if not token:
+            raise ApiError("POST /issue returned no token")
+        self.client.add_secret(token)
+        self.client.set_header("Authorization", "Bearer " + token)
+
+    def _cleanup(self):
+        # The CA file must outlive the login: requests reads it for every new connection.
+        if self._tmpdir is not None:
+            for name in ("cert.pem", "key.pem"):
+                path = os.path.join(self._tmpdir, name)
+                if os.path.exists(path):
+                    os.remove(path)
+
+    def close(self):
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def request(self, method, path, namespace=None, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers["X-Namespace"] = namespace or self.namespace
+        if method in ("POST", "PUT"):
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+            kwargs["retry_write"] = True
+        elif method == "DELETE":
+            kwargs["retry_write"] = True
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def list_all(self, resource, namespace=None, params=None):
+        """Every object of a resource in a namespace, page by page."""
+        objects = []
+        page = 1
+        while True:
+            query = dict(params or {})
+            query.update(page=page, pagesize=PAGE_SIZE)
+            dummy, data, headers = self.request("GET", resource, namespace=namespace, params=query)
+            batch = data or []
+            objects.extend(batch)
+            total = headers.get("X-Count-Total")
+            if len(batch) < PAGE_SIZE or (total is not None and total.isdigit() and len(objects) >= int(total)):
+                return objects
+            page += 1
+
+
+def quote_filter_value(value, option="name"):
+    if '"' not in value:
+        return '"%s"' % value
+    if "'" not in value:
+        return "'%s'" % value
+    raise ValidationError(option, "'%s' contains both kinds of quotes and cannot be looked up" % value)
+
+
+class PrismaAdapter:
+    """Find, list and write objects of one Prisma resource in one namespace."""
+
+    def __init__(self, connection, kind, resource, namespace=None):
+        self.connection = connection
+        self.kind = kind
+        self.resource = resource
+        self.namespace = namespace or connection.namespace
+
+    def api_name(self, name):
+        return name
+
+    def find(self, name):
+        query = {"q": "name == %s" % quote_filter_value(self.api_name(name))}
+        dummy, data, dummy2 = self.connection.request("GET", self.resource, namespace=self.namespace, params=query)
+        found = [o for o in (data or []) if o.get("namespace") == self.namespace]
+        if len(found) > 1:
+            raise ReconcileError("more than one %s is named '%s' in %s; address it by a unique name" % (self.kind.title, name, self.namespace))
+        return found[0] if found else None
+
+    def list(self):
+        return [o for o in self.connection.list_all(self.resource, namespace=self.namespace) if o.get("namespace") == self.namespace]
+
+    def name_of(self, obj):
+        return obj.get("name")
+
+    def object_id(self, obj):
+        return (obj or {}).get("ID")
+
+    def required_tags(self, name):
+        """Tags every object of this kind carries, whatever the task says."""
+        return [MANAGED_TAG]
+
+    def complete(self, name, desired, existing):
+        desired = dict(desired)
+        tags = desired.get("associatedTags")
+        if tags is None:
+            tags = list((existing or {}).get("associatedTags") or [])
+        tags = list(tags) + [t for t in self.required_tags(name) if t not in tags]
+        desired["associatedTags"] = tags
+        return desired
+
+    def is_managed(self, obj):
+        return MANAGED_TAG in (obj.get("associatedTags") or [])
+
+    def create_body(self, name, body):
+        body = copy.deepcopy(body)
+        body["name"] = name
+        return body
+
+    def predict_create(self, name, body):
+        predicted = self.create_body(name, body)
+        predicted["namespace"] = self.namespace
+        return predicted
+
+    def create(self, name, body):
+        dummy, data, dummy2 = self.connection.request("POST", self.resource, namespace=self.namespace, body=self.create_body(name, body))
+        return data
+
+    def update(self, existing, body):
+        path = "%s/%s" % (self.resource, existing["ID"])
+        dummy, data, dummy2 = self.connection.request("PUT", path, namespace=self.namespace, body=body)
+        return data
+
+    def delete(self, existing):
+        path = "%s/%s" % (self.resource, existing["ID"])
+        try:
+            self.connection.request("DELETE", path, namespace=self.namespace)
+        except ApiError as exc:
+            # A retried DELETE whose first attempt went through finds nothing left to delete.
+            if exc.status != 404:
+                raise
+
+
+class ObjectModule:
+    """What a thin Prisma object module declares; ``run()`` does the rest.
+
+    ``build(params, prefix)`` validates the object options of one object and returns the
+    API attributes the user set. ``prefix`` is the option path of a list-form item.
+    """
+
+    def __init__(self, kind, resource, object_spec, build, adapter_class=PrismaAdapter, mutually_exclusive=(), required_together=()):
+        self.kind = kind
+        self.resource = resource
+        self.object_spec = object_spec
+        self.build = build
+        self.adapter_class = adapter_class
+        self.mutually_exclusive = [list(x) for x in mutually_exclusive]
+        self.required_together = [list(x) for x in required_together]
+
+    def argument_spec(self):
+        spec = prisma_argument_spec()
+        spec.update(copy.deepcopy(self.object_spec))
+        spec.update(list_form_argument_spec())
+        return spec
+
+    def _item_validator(self):
+        spec = copy.deepcopy(self.object_spec)
+        spec["name"]["required"] = True
+        spec["state"] = dict(type="str", choices=["present", "absent"])
+        return ArgumentSpecValidator(spec, mutually_exclusive=self.mutually_exclusive, required_together=self.required_together)
+
+    def _declared(self, module):
+        params = module.params
+        if params.get("items") is None:
+            desired = self.build(params, "") if params["state"] == "present" else {}
+            return [(params["name"], desired, params["state"])]
+        validator = self._item_validator()
+        declared = []
+        for index, item in enumerate(params["items"]):
+            prefix = "items[%d]." % index
+            unknown = sorted(set(item) - set(self.object_spec) - set(["state"]))
+            if unknown:
+                raise ValidationError(prefix.rstrip("."), "unknown option(s) %s" % ", ".join(unknown))
+            checked = validator.validate(item)
+            if checked.error_messages:
+                raise ValidationError(prefix.rstrip("."), "; ".join(checked.error_messages))
+            values = checked.validated_parameters
+            state = values.get("state") or params["state"]
+            desired = self.build(values, prefix) if state == "present" else {}
+            declared.append((values["name"], desired, state))
+        return declared
+
+    def run(self):
+        module = AnsibleModule(
+            argument_spec=self.argument_spec(),
+            supports_check_mode=True,
+            required_one_of=[["name", "items"]],
+            mutually_exclusive=[["name", "items"]] + self.mutually_exclusive,
+            required_together=self.required_together,
+        )
+        if not HAS_REQUESTS:
+            module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        if not HAS_NETADDR:
+            module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
+        if module.params["parallel"] < 1 or module.params["parallel"] > 32:
+            module.fail_json(msg="parallel: must be between 1 and 32, got %d" % module.params["parallel"])
+        try:
+            declared = self._declared(module)
+        except ValidationError as exc:
+            module.fail_json(msg=str(exc))
+        connection = None
+        try:
+            connection = PrismaConnection(module.params)
+            adapter = self.adapter_class(connection, self.kind, self.resource)
+            reconciler = Reconciler(self.kind, adapter, check_mode=module.check_mode, parallel=module.params["parallel"])
+            if module.params.get("items") is None:
+                name, desired, state = declared[0]
+                result = reconciler.ensure(name, desired, state, want_diff=module._diff)
+            else:
+                result = reconciler.ensure_many(declared, purge=module.params["purge"], want_diff=module._diff)
+        except ValidationError as exc:
+            module.fail_json(msg=str(exc))
+        except ReconcileError as exc:
+            module.fail_json(msg=str(exc))
+        except ApiError as exc:
+            module.fail_json(**exc.to_result())
+        finally:
+            if connection is not None:
+                connection.close()
+        if result.get("failed_objects"):
+            module.fail_json(**result)
+        module.exit_json(**result)
