@@ -1,0 +1,219 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The reconcile engine against an in-memory adapter that records every call."""
+
+import copy
+
+import pytest
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import MASK, ApiError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import (
+    Field,
+    Kind,
+    ReconcileError,
+    Reconciler,
+    canon_expression,
+    plan,
+)
+
+KIND = Kind(
+    "thing",
+    "thing",
+    [
+        Field("description", "description", empty=""),
+        Field("tags", "associatedTags", compare="set", empty=[]),
+        Field("subject", "subject", compare="expression", empty=[]),
+        Field("order", "order", compare="list", empty=[]),
+        Field("key", "key", secret=True, empty=""),
+        Field("kind", "type", create_only=True, empty="Default"),
+    ],
+    create_requires=[("subject", "subject"), (("hosts", "IPs"), "hosts or ips")],
+)
+
+
+class MemoryAdapter:
+    def __init__(self, objects=(), fail_on=()):
+        self.objects = dict((o["name"], copy.deepcopy(o)) for o in objects)
+        self.calls = []
+        self.fail_on = set(fail_on)
+        self.next_id = 100
+
+    def find(self, name):
+        self.calls.append(("find", name))
+        return copy.deepcopy(self.objects.get(name))
+
+    def list(self):
+        self.calls.append(("list",))
+        return [copy.deepcopy(o) for o in self.objects.values()]
+
+    def name_of(self, obj):
+        return obj["name"]
+
+    def object_id(self, obj):
+        return (obj or {}).get("ID")
+
+    def complete(self, name, desired, existing):
+        return desired
+
+    def is_managed(self, obj):
+        return "managed=yes" in obj.get("associatedTags", [])
+
+    def predict_create(self, name, body):
+        return dict(body, name=name)
+
+    def _maybe_fail(self, name):
+        if name in self.fail_on:
+            raise ApiError("boom on %s" % name, status=422)
+
+    def create(self, name, body):
+        self.calls.append(("create", name))
+        self._maybe_fail(name)
+        self.next_id += 1
+        obj = dict(body, name=name, ID=str(self.next_id))
+        self.objects[name] = obj
+        return copy.deepcopy(obj)
+
+    def update(self, existing, body):
+        self.calls.append(("update", existing["name"]))
+        self._maybe_fail(existing["name"])
+        self.objects[existing["name"]] = copy.deepcopy(body)
+        return copy.deepcopy(body)
+
+    def delete(self, existing):
+        self.calls.append(("delete", existing["name"]))
+        self._maybe_fail(existing["name"])
+        del self.objects[existing["name"]]
+
+    def writes(self):
+        return [c for c in self.calls if c[0] in ("create", "update", "delete")]
+
+
+EXISTING = {
+    "name": "a",
+    "ID": "1",
+    "description": "",
+    "associatedTags": ["x=1", "y=2"],
+    "subject": [["app=web", "env=prod"], ["role=admin"]],
+    "order": ["first", "second"],
+    "key": "s3cret",
+    "type": "Group",
+    "IPs": ["10.0.0.1"],
+    "updateTime": "2026-01-01T00:00:00Z",
+}
+
+
+def test_canon_expression_ignores_order_and_duplicates():
+    assert canon_expression([["b=2", "a=1"], ["c=3"]]) == canon_expression([["c=3"], ["a=1", "b=2", "a=1"]])
+    assert canon_expression("a=1") == canon_expression([["a=1"]])
+    assert canon_expression(None) == canon_expression([]) == ()
+
+
+def test_unset_options_are_not_compared():
+    change = plan(KIND, "a", {"description": ""}, EXISTING, "present")
+    assert change.action == "none"
+
+
+def test_order_insensitive_values_are_equal():
+    desired = {"associatedTags": ["y=2", "x=1"], "subject": [["role=admin"], ["env=prod", "app=web"]]}
+    assert plan(KIND, "a", desired, EXISTING, "present").action == "none"
+
+
+def test_ordered_list_difference_is_a_change():
+    change = plan(KIND, "a", {"order": ["second", "first"]}, EXISTING, "present")
+    assert change.action == "update"
+    assert change.fields == ["order"]
+    assert change.body["order"] == ["second", "first"]
+    # the rest of the object is sent back as read (full-object PUT)
+    assert change.body["updateTime"] == EXISTING["updateTime"]
+    assert change.body["associatedTags"] == EXISTING["associatedTags"]
+
+
+def test_empty_value_equals_missing_attribute():
+    existing = dict(EXISTING)
+    del existing["description"]
+    assert plan(KIND, "a", {"description": ""}, existing, "present").action == "none"
+
+
+def test_create_only_field_change_is_refused():
+    with pytest.raises(ReconcileError, match="kind of thing 'a' can only be set at creation"):
+        plan(KIND, "a", {"type": "Kubernetes"}, EXISTING, "present")
+
+
+def test_create_requires_names_missing_options():
+    with pytest.raises(ReconcileError, match="thing 'new' does not exist; subject, hosts or ips are required to create it"):
+        plan(KIND, "new", {"description": "x"}, None, "present")
+    assert plan(KIND, "new", {"subject": [["a=1"]], "IPs": ["10.0.0.1"]}, None, "present").action == "create"
+
+
+def test_absent_plans():
+    assert plan(KIND, "a", {}, EXISTING, "absent").action == "delete"
+    assert plan(KIND, "zz", {}, None, "absent").action == "none"
+
+
+def test_ensure_no_change_reads_once_and_never_writes():
+    adapter = MemoryAdapter([EXISTING])
+    result = Reconciler(KIND, adapter).ensure("a", {"description": ""}, "present", want_diff=True)
+    assert result["changed"] is False
+    assert adapter.calls == [("find", "a")]
+    assert result["diff"]["before"] == result["diff"]["after"]
+
+
+def test_ensure_update_masks_secret_in_object_and_diff():
+    adapter = MemoryAdapter([EXISTING])
+    result = Reconciler(KIND, adapter).ensure("a", {"key": "n3w-secret"}, "present", want_diff=True)
+    assert result["changed"] is True
+    assert adapter.writes() == [("update", "a")]
+    assert result["object"]["key"] == MASK
+    assert result["diff"]["before"]["key"] == MASK
+    assert result["diff"]["after"]["key"] == MASK
+    assert "s3cret" not in repr(result) and "n3w-secret" not in repr(result)
+    assert adapter.objects["a"]["key"] == "n3w-secret"
+
+
+def test_check_mode_predicts_and_never_writes():
+    adapter = MemoryAdapter([EXISTING])
+    reconciler = Reconciler(KIND, adapter, check_mode=True)
+    created = reconciler.ensure("b", {"subject": [["a=1"]], "IPs": ["10.0.0.2"]}, "present", want_diff=True)
+    updated = reconciler.ensure("a", {"description": "new"}, "present", want_diff=True)
+    deleted = reconciler.ensure("a", {}, "absent", want_diff=True)
+    assert (created["changed"], created["action"]) == (True, "create")
+    assert created["diff"]["after"]["subject"] == [["a=1"]]
+    assert (updated["changed"], updated["action"]) == (True, "update")
+    assert updated["diff"]["after"]["description"] == "new"
+    assert (deleted["changed"], deleted["action"], deleted["diff"]["after"]) == (True, "delete", {})
+    assert adapter.writes() == []
+
+
+def test_ensure_many_one_list_read_and_one_write_per_change():
+    managed = dict(EXISTING, name="old", ID="9", associatedTags=["managed=yes"])
+    foreign = dict(EXISTING, name="foreign", ID="8", associatedTags=["x=1"])
+    adapter = MemoryAdapter([EXISTING, managed, foreign])
+    items = [
+        ("a", {"description": "changed"}, "present"),
+        ("b", {"subject": [["a=1"]], "IPs": ["10.0.0.2"]}, "present"),
+        ("c", {}, "absent"),
+    ]
+    result = Reconciler(KIND, adapter, parallel=4).ensure_many(items, purge=True)
+    assert [c for c in adapter.calls if c[0] in ("find", "list")] == [("list",)]
+    assert sorted(adapter.writes()) == [("create", "b"), ("delete", "old"), ("update", "a")]
+    assert result["summary"] == {"created": ["b"], "updated": ["a"], "deleted": ["old"], "unchanged": ["c"]}
+    assert "foreign" in adapter.objects
+
+
+def test_ensure_many_rejects_duplicate_declarations_before_writing():
+    adapter = MemoryAdapter([])
+    with pytest.raises(ReconcileError, match="declared more than once"):
+        Reconciler(KIND, adapter).ensure_many([("a", {}, "absent"), ("a", {}, "absent")])
+    assert adapter.writes() == []
+
+
+def test_ensure_many_reports_failures_and_what_was_applied():
+    adapter = MemoryAdapter([])
+    items = [("n%d" % i, {"subject": [["a=1"]], "IPs": ["10.0.0.%d" % i]}, "present") for i in range(5)]
+    adapter.fail_on = {"n0"}
+    result = Reconciler(KIND, adapter, parallel=1).ensure_many(items)
+    assert result["failed_objects"][0]["name"] == "n0"
+    assert result["failed_objects"][0]["status"] == 422
+    # the first failure stops the rest: nothing more is sent once an error is known
+    assert adapter.writes() == [("create", "n0")]
+    assert result["not_attempted"] == ["n1", "n2", "n3", "n4"]
+    assert result["changed"] is False
