@@ -44,6 +44,8 @@ def canon_expression(value):
     """Order-insensitive form of an OR-of-ANDs tag expression."""
     if not value:
         return ()
+    if isinstance(value, str):
+        value = [value]
     clauses = set()
     for clause in value:
         if isinstance(clause, str):
