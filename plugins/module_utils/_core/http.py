@@ -114,10 +114,9 @@ class HttpClient:
         self.session.mount("http://", adapter)
         self.session.headers.update({"Accept": "application/json", "Content-Type": "application/json"})
         self.session.headers.update(headers or {})
-        if not validate_certs:
-            self.session.verify = False
-        elif ca_path:
-            self.session.verify = ca_path
+        # Passed on every request: a session-level setting loses to REQUESTS_CA_BUNDLE and
+        # CURL_CA_BUNDLE from the environment, which would silently replace the CA asked for.
+        self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         if client_cert:
             self.session.cert = client_cert
         self._lock = threading.Lock()
@@ -156,7 +155,7 @@ class HttpClient:
         while True:
             self._count("reads" if method in READ_METHODS else "writes")
             try:
-                resp = self.session.request(method, url, params=params, data=payload, headers=headers, timeout=self.timeout)
+                resp = self.session.request(method, url, params=params, data=payload, headers=headers, timeout=self.timeout, verify=self.verify)
             except requests.exceptions.SSLError as exc:
                 raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
