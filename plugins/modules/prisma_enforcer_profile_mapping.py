@@ -91,11 +91,11 @@ objects:
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import ObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import subject_object_policy
 
-KIND, OBJECT_SPEC, build = subject_object_policy("enforcerprofilemappingpolicy", "enforcer profile mapping")
+POLICY = subject_object_policy("enforcerprofilemappingpolicy", "enforcer profile mapping")
 
 
 def main():
-    ObjectModule(KIND, "/enforcerprofilemappingpolicies", OBJECT_SPEC, build).run()
+    ObjectModule(POLICY.kind, "/enforcerprofilemappingpolicies", POLICY.spec, POLICY.build).run()
 
 
 if __name__ == "__main__":

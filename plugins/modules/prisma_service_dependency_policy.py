@@ -99,11 +99,11 @@ objects:
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import ObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import subject_object_policy
 
-KIND, OBJECT_SPEC, build = subject_object_policy("servicedependencypolicy", "service dependency policy")
+POLICY = subject_object_policy("servicedependencypolicy", "service dependency policy")
 
 
 def main():
-    ObjectModule(KIND, "/servicedependencypolicies", OBJECT_SPEC, build).run()
+    ObjectModule(POLICY.kind, "/servicedependencypolicies", POLICY.spec, POLICY.build).run()
 
 
 if __name__ == "__main__":

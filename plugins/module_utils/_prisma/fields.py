@@ -74,8 +74,17 @@ def expression(params, prefix, option, strict=False):
 POLICY_FLAGS = ("propagate", "disabled", "fallback", "protected")
 
 
+class Policy:
+    """The ``kind``, argument ``spec`` and ``build`` function of one policy kind."""
+
+    def __init__(self, kind, spec, build):
+        self.kind = kind
+        self.spec = spec
+        self.build = build
+
+
 def subject_object_policy(kind_name, title):
-    """Kind, argument spec and builder of a policy that maps a subject expression to an object expression."""
+    """A policy kind that maps a subject expression to an object expression."""
     kind = Kind(
         kind_name,
         title,
@@ -96,4 +105,4 @@ def subject_object_policy(kind_name, title):
                 desired[option] = value
         return desired
 
-    return kind, spec, build
+    return Policy(kind, spec, build)

@@ -1,0 +1,92 @@
+"""The demo playbook (playbooks/demo.yml) against the lab, twice: it must succeed both
+times, change something the first time and nothing the second time (idempotency).
+
+It uses the session's lab (the ``lab`` fixture of conftest.py) and runs
+``ansible-playbook -i inventories/lab playbooks/demo.yml`` from the repository root with
+the lab's settings and this checkout's collection (``Lab.playbook_env``).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+INVENTORY = 'inventories/lab'
+PLAYBOOK = 'playbooks/demo.yml'
+RUN_TIMEOUT = 1800
+TAIL_LINES = 200
+
+# "localhost                  : ok=41   changed=30   unreachable=0    failed=0 ..."
+RECAP_LINE = re.compile(r'^(?P<host>\S+)\s+:\s+(?P<counters>(?:[a-z]+=\d+\s*)+)$')
+COUNTER = re.compile(r'([a-z]+)=(\d+)')
+
+
+def parse_recap(output: str) -> dict[str, dict[str, int]]:
+    """The counters of each host in the last PLAY RECAP of an ansible-playbook output."""
+    lines = output.splitlines()
+    starts = [index for index, line in enumerate(lines) if line.startswith('PLAY RECAP')]
+    if not starts:
+        return {}
+    recap: dict[str, dict[str, int]] = {}
+    for line in lines[starts[-1] + 1:]:
+        match = RECAP_LINE.match(line.strip())
+        if match is None:
+            if recap:
+                break
+            continue
+        recap[match.group('host')] = {key: int(value) for key, value in COUNTER.findall(match.group('counters'))}
+    return recap
+
+
+def run_demo(lab, log_path: Path) -> tuple[int, str]:
+    """Run the demo playbook once against the lab; keep its output in LOG_PATH."""
+    command = [str(VENV_BIN / 'ansible-playbook'), '-i', INVENTORY, PLAYBOOK]
+    try:
+        result = subprocess.run(
+            command, cwd=str(REPO_ROOT), env=lab.playbook_env(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=RUN_TIMEOUT, check=False,
+        )
+        returncode, output = result.returncode, result.stdout
+    except subprocess.TimeoutExpired as timeout:
+        partial = timeout.stdout or ''
+        returncode = -1
+        output = (partial.decode('utf-8', 'replace') if isinstance(partial, bytes) else partial) + '\ntimed out after %ds\n' % RUN_TIMEOUT
+    log_path.write_text(output, encoding='utf-8')
+    return returncode, output
+
+
+def tail(output: str) -> str:
+    return '\n'.join(output.splitlines()[-TAIL_LINES:])
+
+
+def test_demo_is_idempotent(lab, tmp_path: Path) -> None:
+    """First run: rc 0 and changes on every host; second run: rc 0 and changed=0 on every host."""
+    first_rc, first_output = run_demo(lab, tmp_path / 'demo-run1.log')
+    if first_rc != 0:
+        pytest.fail('first run of %s failed: rc=%d\n%s' % (PLAYBOOK, first_rc, tail(first_output)), pytrace=False)
+    first = parse_recap(first_output)
+    assert first, 'no PLAY RECAP in the first run:\n%s' % tail(first_output)
+    for host, counters in first.items():
+        assert counters.get('failed', 0) == 0 and counters.get('unreachable', 0) == 0, (host, counters)
+        assert counters.get('changed', 0) > 0, 'first run changed nothing on %s: %s' % (host, counters)
+
+    second_rc, second_output = run_demo(lab, tmp_path / 'demo-run2.log')
+    if second_rc != 0:
+        pytest.fail('second run of %s failed: rc=%d\n%s' % (PLAYBOOK, second_rc, tail(second_output)), pytrace=False)
+    second = parse_recap(second_output)
+    assert second, 'no PLAY RECAP in the second run:\n%s' % tail(second_output)
+    assert set(second) == set(first), (first, second)
+    not_idempotent = {host: counters for host, counters in second.items() if counters.get('changed', 0) != 0}
+    if not_idempotent:
+        changed_tasks = [line for line in second_output.splitlines() if line.startswith('changed:')]
+        pytest.fail(
+            'second run is not idempotent: %s\n%s\n--- last %d lines\n%s'
+            % (not_idempotent, '\n'.join(changed_tasks), TAIL_LINES, tail(second_output)),
+            pytrace=False,
+        )
