@@ -1,0 +1,226 @@
+"""Start, stop and query the microseg lab (HTTPS emulators of the product APIs).
+
+    python lab/labctl.py start  --dir DIR [--sqlite] [--prisma-port N]
+    python lab/labctl.py stop   --dir DIR
+    python lab/labctl.py status --dir DIR
+
+``start`` runs the lab as a background process on 127.0.0.1 and returns once it answers. DIR
+receives ca.pem (the lab CA, kept across runs), server.pem/server.key, lab.pid, lab.log,
+lab.json (URLs, token, namespace, CA path per product) and lab.env (shell variables).
+``stop`` is idempotent. ``status`` exits 0 when the lab runs and answers, 3 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+
+def _path(state_dir: str, name: str) -> str:
+    return os.path.join(state_dir, name)
+
+
+def _read_pid(state_dir: str) -> int | None:
+    try:
+        with open(_path(state_dir, "lab.pid")) as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _is_our_process(pid: int, state_dir: str) -> bool:
+    """True when ``pid`` is alive and is the lab serving ``state_dir`` (not a recycled pid)."""
+    if not _alive(pid):
+        return False
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv = [a.decode(errors="replace") for a in handle.read().split(b"\0") if a]
+    except OSError:
+        return True  # no /proc: trust the pid file
+    return "_serve" in argv and state_dir in argv
+
+
+def _lab_json(state_dir: str) -> dict | None:
+    try:
+        with open(_path(state_dir, "lab.json")) as handle:
+            data = json.load(handle)
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _answers(state_dir: str, description: dict) -> bool:
+    context = ssl.create_default_context(cafile=_path(state_dir, "ca.pem"))
+    # loopback only: never through a proxy from the environment
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    for section in description.values():
+        url = section.get("url") if isinstance(section, dict) else None
+        if not url:
+            return False
+        try:
+            with opener.open(url + "/_lab/health", timeout=5) as response:
+                if response.status != 200:
+                    return False
+        except (OSError, urllib.error.URLError, ssl.SSLError):
+            return False
+    return bool(description)
+
+
+def _running(state_dir: str) -> int | None:
+    pid = _read_pid(state_dir)
+    if pid is not None and _is_our_process(pid, state_dir):
+        return pid
+    return None
+
+
+def _log_tail(state_dir: str, lines: int = 30) -> str:
+    try:
+        with open(_path(state_dir, "lab.log"), errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _summary(description: dict) -> str:
+    return "\n".join("%s: %s (namespace %s)" % (name, s.get("url"), s.get("namespace", "-")) for name, s in description.items())
+
+
+def cmd_start(args) -> int:
+    state_dir = os.path.abspath(args.dir)
+    os.makedirs(state_dir, exist_ok=True)
+    pid = _running(state_dir)
+    if pid is not None:
+        description = _lab_json(state_dir)
+        if description and _answers(state_dir, description):
+            print("lab already running (pid %d)\n%s" % (pid, _summary(description)))
+            return 0
+        _stop_pid(pid)
+    for name in ("lab.json", "lab.env", "lab.pid"):
+        try:
+            os.unlink(_path(state_dir, name))
+        except OSError:
+            pass
+    command = [sys.executable, os.path.join(HERE, "labctl.py"), "_serve", "--dir", state_dir, "--prisma-port", str(args.prisma_port)]
+    if args.sqlite:
+        command.append("--sqlite")
+    with open(_path(state_dir, "lab.log"), "ab") as log, open(os.devnull, "rb") as devnull:
+        process = subprocess.Popen(command, stdin=devnull, stdout=log, stderr=log, cwd=state_dir, start_new_session=True, close_fds=True)
+    with open(_path(state_dir, "lab.pid"), "w") as handle:
+        handle.write("%d\n" % process.pid)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.stderr.write("lab exited during start (code %s); last log lines:\n%s" % (process.returncode, _log_tail(state_dir)))
+            return 1
+        description = _lab_json(state_dir)
+        if description and _answers(state_dir, description):
+            print("lab started (pid %d)\n%s" % (process.pid, _summary(description)))
+            return 0
+        time.sleep(0.1)
+    sys.stderr.write("lab did not answer within %ds; last log lines:\n%s" % (START_TIMEOUT, _log_tail(state_dir)))
+    _stop_pid(process.pid)
+    return 1
+
+
+def _stop_pid(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            finished = os.waitpid(pid, os.WNOHANG)[0]
+            if finished == pid:
+                return
+        except ChildProcessError:
+            pass
+        if not _alive(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def cmd_stop(args) -> int:
+    state_dir = os.path.abspath(args.dir)
+    pid = _running(state_dir)
+    if pid is None:
+        print("lab not running")
+    else:
+        _stop_pid(pid)
+        print("lab stopped (pid %d)" % pid)
+    try:
+        os.unlink(_path(state_dir, "lab.pid"))
+    except OSError:
+        pass
+    return 0
+
+
+def cmd_status(args) -> int:
+    state_dir = os.path.abspath(args.dir)
+    pid = _running(state_dir)
+    description = _lab_json(state_dir)
+    if pid is not None and description and _answers(state_dir, description):
+        print("lab running (pid %d)\n%s" % (pid, _summary(description)))
+        return 0
+    print("lab not running")
+    return 3
+
+
+def cmd_serve(args) -> int:
+    from microseg_lab.daemon import run
+
+    return run(os.path.abspath(args.dir), sqlite=args.sqlite, ports={"prisma": args.prisma_port})
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="labctl.py", description="Control the microseg lab emulators.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, helptext in (("start", "start the lab in the background"), ("_serve", argparse.SUPPRESS)):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--dir", required=True, help="state directory (created if missing)")
+        p.add_argument("--sqlite", action="store_true", help="persist objects in DIR/<product>.sqlite")
+        p.add_argument("--prisma-port", type=int, default=0, help="Prisma API port on 127.0.0.1 (0 = any free port)")
+    for name, helptext in (("stop", "stop the lab (idempotent)"), ("status", "exit 0 when the lab runs and answers")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--dir", required=True, help="state directory")
+    args = parser.parse_args(argv)
+    handlers = {"start": cmd_start, "stop": cmd_stop, "status": cmd_status, "_serve": cmd_serve}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""HTTPS server shared by every product emulator.
+
+One ``LabHTTPServer`` serves one product on one loopback port. It speaks HTTP/1.1 with keep-alive
+over TLS (handshake done in the worker thread), answers the product-neutral admin routes under
+``/_lab`` (never counted, no auth), counts every other request per route, applies the fault rules,
+then hands the request to the product.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import logging
+import socket
+import ssl
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from .counters import Counters
+from .faults import FaultRuleError, Faults
+
+JSON_TYPE = "application/json; charset=UTF-8"
+MAX_BODY = 64 * 1024 * 1024
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Message
+    body: bytes
+    client_cert: dict | None = None
+    client_address: str = ""
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    def header_values(self, name: str) -> list[str]:
+        return self.headers.get_all(name) or []
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def json(cls, status: int, payload, headers: list[tuple[str, str]] | None = None) -> Response:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return cls(status, body, [("Content-Type", JSON_TYPE)] + list(headers or []))
+
+
+class Product:
+    """What a product emulator provides to the server. Subclasses override ``handle``."""
+
+    name = "product"
+
+    base_url = ""
+
+    def start(self, base_url: str, ca) -> None:
+        """Called once the server listens and ``base_url`` is known (``ca`` is the lab CA)."""
+        self.base_url = base_url
+
+    def handle(self, request: Request) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Back to the startup state (objects, caches)."""
+
+    def close(self) -> None:
+        """Flush and release resources at shutdown."""
+
+    def canonical_path(self, path: str) -> str:
+        """The path without product-specific decorations (used for fault matching)."""
+        return path
+
+    def route_key(self, method: str, path: str) -> str:
+        """The counter key for a path, identifiers replaced by ``:id``."""
+        return generic_route_key(path)
+
+    def error_response(self, status: int, retry_after: float | None = None) -> Response:
+        """The body a product answers with when a fault rule injects ``status``."""
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        headers = []
+        if retry_after is not None:
+            headers.append(("Retry-After", format_seconds(retry_after)))
+        return Response.json(status, {"error": phrase}, headers)
+
+    def describe(self) -> dict:
+        """The product's section of lab.json."""
+        return {}
+
+    def env(self) -> dict[str, str]:
+        """The product's lines of lab.env."""
+        return {}
+
+
+def format_seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def looks_like_id(segment: str) -> bool:
+    if segment.isdigit():
+        return True
+    stripped = segment.replace("-", "")
+    if len(stripped) >= 16 and all(c in "0123456789abcdefABCDEF" for c in stripped):
+        return True
+    return False
+
+
+def generic_route_key(path: str) -> str:
+    return "/".join(":id" if looks_like_id(s) else s for s in path.split("/")) or "/"
+
+
+class LabHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address, product: Product, ssl_context: ssl.SSLContext | None, logger: logging.Logger):
+        self.product = product
+        self.ssl_context = ssl_context
+        self.logger = logger
+        self.counters = Counters()
+        self.faults = Faults()
+        super().__init__(address, LabRequestHandler)
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        if self.ssl_context is not None:
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        self.logger.debug("connection error from %s: %s", client_address, traceback.format_exc(limit=2))
+
+    # ---------------------------------------------------------------- admin routes
+
+    def admin(self, request: Request) -> Response:
+        method, path = request.method, request.path.rstrip("/")
+        try:
+            if path == "/_lab/counters" and method == "GET":
+                return Response.json(200, self.counters.snapshot())
+            if path == "/_lab/counters/reset" and method == "POST":
+                self.counters.reset()
+                return Response.json(200, self.counters.snapshot())
+            if path == "/_lab/faults":
+                if method == "GET":
+                    return Response.json(200, {"rules": self.faults.snapshot()})
+                if method == "PUT":
+                    payload = json.loads(request.body or b"{}")
+                    if not isinstance(payload, dict):
+                        raise FaultRuleError("body must be an object with a rules list")
+                    self.faults.set_rules(payload.get("rules", []))
+                    return Response.json(200, {"rules": self.faults.snapshot()})
+                if method == "DELETE":
+                    self.faults.clear()
+                    return Response.json(200, {"rules": []})
+            if path == "/_lab/reset" and method == "POST":
+                self.product.reset()
+                self.counters.reset()
+                self.faults.clear()
+                return Response.json(200, {"reset": True})
+            if path in ("/_lab", "/_lab/health") and method == "GET":
+                return Response.json(200, {"product": self.product.name, "status": "ok"})
+        except (ValueError, FaultRuleError) as exc:
+            return Response.json(400, {"error": str(exc)})
+        return Response.json(404, {"error": "unknown lab admin route %s %s" % (method, request.path)})
+
+
+class _Drop(Exception):
+    pass
+
+
+class LabRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "microseg-lab"
+    sys_version = ""
+    timeout = 300
+    server: LabHTTPServer
+
+    def setup(self):
+        conn = self.request
+        if isinstance(conn, ssl.SSLSocket):
+            conn.settimeout(30)
+            conn.do_handshake()
+        super().setup()
+
+    # Silence the default stderr access log; _handle logs itself.
+    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+        self.server.logger.debug("%s - %s", self.address_string(), format % args)
+
+    def log_request(self, code="-", size="-"):
+        pass
+
+    def do_GET(self):
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def _peer_cert(self) -> dict | None:
+        conn = self.request
+        if isinstance(conn, ssl.SSLSocket):
+            try:
+                cert = conn.getpeercert()
+            except (ValueError, ssl.SSLError):
+                return None
+            return cert or None
+        return None
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            total = 0
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > MAX_BODY:
+                    raise ValueError("body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY:
+            raise ValueError("bad Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self):
+        started = time.monotonic()
+        srv = self.server
+        product = srv.product
+        split = urlsplit(self.path)
+        path = split.path or "/"
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True
+            self._send(Response.json(400, {"error": "unreadable request body"}))
+            return
+        request = Request(
+            method=self.command,
+            path=path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers=self.headers,
+            body=body,
+            client_cert=self._peer_cert(),
+            client_address=self.client_address[0] if self.client_address else "",
+        )
+        note = ""
+        try:
+            if path == "/_lab" or path.startswith("/_lab/"):
+                response = srv.admin(request)
+                note = " admin"
+            else:
+                srv.counters.record(request.method, product.route_key(request.method, path))
+                rule = srv.faults.take(request.method, path, product.canonical_path(path))
+                response = None
+                if rule is not None:
+                    note = " fault"
+                    if rule.delay:
+                        time.sleep(rule.delay)
+                    if rule.drop and rule.after_handling:
+                        # The request takes effect, then the answer is lost: what a client
+                        # sees when a connection breaks after the server committed a write.
+                        product.handle(request)
+                        raise _Drop()
+                    if rule.drop:
+                        raise _Drop()
+                    if rule.status is not None:
+                        response = product.error_response(rule.status, rule.retry_after)
+                if response is None:
+                    response = product.handle(request)
+        except _Drop:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            srv.logger.info("%s %s -> dropped (fault) %.1fms", request.method, path, (time.monotonic() - started) * 1000)
+            return
+        except Exception:  # noqa: BLE001 - any product bug becomes a 500, the server keeps running
+            srv.logger.error("unhandled error on %s %s\n%s", request.method, path, traceback.format_exc())
+            response = product.error_response(500)
+        self._send(response)
+        srv.logger.info(
+            "%s %s -> %d%s %.1fms", request.method, path, response.status, note, (time.monotonic() - started) * 1000
+        )
+
+    def _send(self, response: Response) -> None:
+        status = response.status
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        lines = ["%s %d %s" % (self.protocol_version, status, phrase)]
+        lines.append("Date: %s" % self.date_time_string())
+        lines.append("Server: %s" % self.server_version)
+        for name, value in response.headers:
+            lines.append("%s: %s" % (name, value))
+        body = response.body
+        if status not in (204, 304):
+            lines.append("Content-Length: %d" % len(body))
+        else:
+            body = b""
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        payload = head if self.command == "HEAD" else head + body
+        self.wfile.write(payload)
+
+
+def serve_in_thread(server: LabHTTPServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,115 @@
+"""The lab process: one HTTPS server per product, all on loopback, sharing the lab CA.
+
+Started in the background by ``labctl.py start`` (``labctl.py _serve``); writes ``lab.json`` and
+``lab.env`` once every server listens, and stops cleanly on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shlex
+import signal
+import ssl
+import threading
+
+from .common.pki import ensure_ca, write_public, write_server_cert
+from .common.server import LabHTTPServer, serve_in_thread
+
+LISTEN_ADDRESS = "127.0.0.1"
+LAB_JSON = "lab.json"
+LAB_ENV = "lab.env"
+LAB_PID = "lab.pid"
+LAB_LOG = "lab.log"
+
+
+def _prisma_factory(state_dir: str, sqlite: bool, logger: logging.Logger):
+    from .prisma import PrismaProduct
+
+    return PrismaProduct(state_dir, sqlite=sqlite, logger=logger)
+
+
+# Product name -> factory(state_dir, sqlite, logger). Later products register here.
+PRODUCTS = {"prisma": _prisma_factory}
+
+
+def setup_logging(state_dir: str) -> logging.Logger:
+    logger = logging.getLogger("microseg_lab")
+    logger.setLevel(logging.INFO)
+    handler = logging.FileHandler(os.path.join(state_dir, LAB_LOG))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.handlers = [handler]
+    logger.propagate = False
+    return logger
+
+
+def tls_context(state_dir: str, ca) -> ssl.SSLContext:
+    cert_path, key_path = write_server_cert(state_dir, ca)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_path, key_path)
+    # Client certificates are optional (app credentials present one to POST /issue).
+    context.verify_mode = ssl.CERT_OPTIONAL
+    context.load_verify_locations(ca.cert_path)
+    return context
+
+
+def write_descriptions(state_dir: str, servers: list[LabHTTPServer]) -> None:
+    description = {s.product.name: s.product.describe() for s in servers}
+    env_lines = []
+    for server in servers:
+        for key, value in server.product.env().items():
+            env_lines.append("%s=%s" % (key, shlex.quote(value)))
+    write_public(os.path.join(state_dir, LAB_ENV), ("\n".join(env_lines) + "\n").encode())
+    write_public(os.path.join(state_dir, LAB_JSON), (json.dumps(description, indent=2) + "\n").encode())
+
+
+def run(state_dir: str, sqlite: bool = False, ports: dict[str, int] | None = None) -> int:
+    state_dir = os.path.abspath(state_dir)
+    os.makedirs(state_dir, exist_ok=True)
+    logger = setup_logging(state_dir)
+    ports = ports or {"prisma": 0}
+    with open(os.path.join(state_dir, LAB_PID), "w") as handle:
+        handle.write("%d\n" % os.getpid())
+
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        logger.info("signal %d received, stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    ca = ensure_ca(state_dir)
+    context = tls_context(state_dir, ca)
+    servers: list[LabHTTPServer] = []
+    serving: list[LabHTTPServer] = []
+    try:
+        for name, port in ports.items():
+            product_logger = logger.getChild(name)
+            product = PRODUCTS[name](state_dir, sqlite, product_logger)
+            server = LabHTTPServer((LISTEN_ADDRESS, port), product, context, product_logger)
+            product.start("https://%s:%d" % (LISTEN_ADDRESS, server.port), ca)
+            servers.append(server)
+            logger.info("%s listening on https://%s:%d%s", name, LISTEN_ADDRESS, server.port, " (SQLite)" if sqlite else "")
+        for server in servers:
+            serve_in_thread(server)
+            serving.append(server)
+        write_descriptions(state_dir, servers)
+        logger.info("lab ready (pid %d)", os.getpid())
+        while not stop.wait(1.0):
+            pass
+    finally:
+        for server in servers:
+            if server in serving:
+                server.shutdown()
+            server.server_close()
+            server.product.close()
+        try:
+            os.unlink(os.path.join(state_dir, LAB_PID))
+        except OSError:
+            pass
+        logger.info("lab stopped")
+    return 0

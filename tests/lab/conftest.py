@@ -1,0 +1,41 @@
+"""Fixtures for the lab tests: one lab per session (started with labctl), reset before each test."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from lab_helpers import PrismaClient, labctl, read_lab_json
+
+
+@pytest.fixture(scope="session")
+def lab_dir(tmp_path_factory):
+    state_dir = tmp_path_factory.mktemp("lab")
+    labctl("start", "--dir", str(state_dir))
+    yield state_dir
+    labctl("stop", "--dir", str(state_dir))
+
+
+@pytest.fixture(scope="session")
+def lab_info(lab_dir) -> dict:
+    return read_lab_json(lab_dir)["prisma"]
+
+
+@pytest.fixture
+def api(lab_info) -> PrismaClient:
+    client = PrismaClient(lab_info)
+    reset = client.admin("POST", "/_lab/reset")
+    assert reset.status_code == 200, reset.text
+    return client
+
+
+@pytest.fixture
+def appcred_files(lab_info, tmp_path):
+    with open(lab_info["app_credential"]) as handle:
+        cred = json.load(handle)
+    cert = tmp_path / "appcred-cert.pem"
+    key = tmp_path / "appcred-key.pem"
+    cert.write_bytes(base64.b64decode(cred["certificate"]))
+    key.write_bytes(base64.b64decode(cred["certificateKey"]))
+    return cred, str(cert), str(key)

@@ -1,0 +1,132 @@
+"""Lab admin routes: request counters, fault injection, reset."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from lab_helpers import VALID_BODIES, errors_of
+
+
+def test_counters_per_route(api):
+    created = api.create("networkrulesetpolicies", VALID_BODIES["networkrulesetpolicies"])
+    api.get("/networkrulesetpolicies")
+    api.get("/v/1/networkrulesetpolicies")
+    api.get("/networkrulesetpolicies/" + created["ID"])
+    api.put("/networkrulesetpolicies/" + created["ID"], created)
+    api.delete("/networkrulesetpolicies/" + created["ID"])
+    api.get("/networkrulesetpolicies", auth=False)  # a 401 is still a request
+    api.post("/issue", {"realm": "Certificate"}, auth=False)
+    counters = api.counters()
+    assert counters["routes"] == {
+        "POST /networkrulesetpolicies": 1,
+        "GET /networkrulesetpolicies": 3,
+        "GET /networkrulesetpolicies/:id": 1,
+        "PUT /networkrulesetpolicies/:id": 1,
+        "DELETE /networkrulesetpolicies/:id": 1,
+        "POST /issue": 1,
+    }
+    assert counters["total"] == 8
+    assert counters["writes"] == 4
+    # admin routes are never counted
+    assert api.counters()["total"] == 8
+    reset = api.admin("POST", "/_lab/counters/reset")
+    assert reset.status_code == 200
+    assert api.counters() == {"total": 0, "writes": 0, "routes": {}}
+
+
+def test_reset_wipes_objects(api):
+    api.create("externalnetworks", VALID_BODIES["externalnetworks"])
+    api.create("namespaces", {"name": "gone"})
+    assert api.admin("POST", "/_lab/reset").status_code == 200
+    assert api.get("/externalnetworks").json() == []
+    assert api.get("/namespaces").json() == []
+    assert [n["name"] for n in api.fresh("/").get("/namespaces").json()] == ["/acme"]
+    assert api.counters()["total"] == 3
+
+
+def set_faults(api, *rules):
+    response = api.admin("PUT", "/_lab/faults", {"rules": list(rules)})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_fault_429_with_retry_after(api):
+    set_faults(api, {"method": "POST", "path": "/externalnetworks", "status": 429, "retry_after": 2, "count": 2})
+    for _attempt in range(2):
+        response = api.post("/externalnetworks", VALID_BODIES["externalnetworks"])
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "2"
+        assert errors_of(response)[0]["code"] == 429
+    assert api.get("/externalnetworks").json() == []  # nothing was created, GET is not matched
+    assert api.post("/externalnetworks", VALID_BODIES["externalnetworks"]).status_code == 200  # expired after 2
+    counters = api.counters()
+    assert counters["routes"]["POST /externalnetworks"] == 3  # faulted requests are counted
+    assert api.admin("GET", "/_lab/faults").json() == {"rules": []}
+
+
+def test_fault_503_any_method_and_path_prefix(api):
+    set_faults(api, {"path": "/services", "status": 503})
+    response = api.get("/services")
+    assert response.status_code == 503 and "Retry-After" not in response.headers
+    assert api.get("/services").status_code == 200
+    set_faults(api, {"path": "/services", "status": 503})
+    assert api.get("/v/1/services").status_code == 503  # the version prefix is ignored for matching
+
+
+def test_fault_drop_closes_the_connection(api):
+    set_faults(api, {"method": "GET", "path": "/externalnetworks", "drop": True})
+    with pytest.raises(requests.ConnectionError):
+        api.get("/externalnetworks")
+    assert api.get("/externalnetworks").status_code == 200
+
+
+def test_fault_delay(api):
+    set_faults(api, {"path": "/externalnetworks", "delay": 0.5})
+    started = time.monotonic()
+    response = api.get("/externalnetworks")
+    assert response.status_code == 200
+    assert time.monotonic() - started >= 0.45
+    set_faults(api, {"delay": 0.2, "status": 504})
+    assert api.get("/namespaces").status_code == 504
+
+
+def test_fault_rules_are_validated_and_cleared(api):
+    assert api.admin("PUT", "/_lab/faults", {"rules": [{"status": "bad"}]}).status_code == 400
+    assert api.admin("PUT", "/_lab/faults", {"rules": [{"count": 0}]}).status_code == 400
+    assert api.admin("PUT", "/_lab/faults", {"rules": [{"colour": "red"}]}).status_code == 400
+    set_faults(api, {"status": 503, "count": -1})
+    assert api.get("/services").status_code == 503
+    assert api.get("/services").status_code == 503
+    assert api.admin("DELETE", "/_lab/faults").status_code == 200
+    assert api.get("/services").status_code == 200
+    assert api.admin("GET", "/_lab/nothing").status_code == 404
+
+
+def test_many_creates_and_reads(api):
+    ids = []
+    for index in range(500):
+        created = api.create("externalnetworks", {"name": "n%03d" % index, "entries": ["10.%d.%d.0/24" % (index // 250, index % 250)]})
+        ids.append(created["ID"])
+    for ident in ids:
+        assert api.get("/externalnetworks/" + ident).status_code == 200
+    listed = api.get("/externalnetworks", params={"page": 5, "pagesize": 100})
+    assert listed.headers["X-Count-Total"] == "500"
+    assert [o["name"] for o in listed.json()][0] == "n400"
+    counters = api.counters()
+    assert counters["routes"]["POST /externalnetworks"] == 500
+    assert counters["routes"]["GET /externalnetworks/:id"] == 500
+
+
+def test_concurrent_writes(api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(index):
+        client = api.fresh()
+        return client.post("/externalnetworks", {"name": "c%03d" % index, "entries": ["10.0.%d.0/24" % index]}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(create, range(120)))
+    assert statuses == [200] * 120
+    assert api.get("/externalnetworks").headers["X-Count-Total"] == "120"
