@@ -59,9 +59,6 @@ options:
 requirements:
   - requests
   - netaddr
-notes:
-  - Every object the collection creates or updates carries the tag C(managed-by=microseg.segmentation).
-    O(purge=true) only ever deletes objects that carry it.
 """
 
     # The state and list-form options of every Prisma object module.
@@ -95,6 +92,11 @@ options:
       - With O(items), how many writes are sent at once (1 to 32).
     type: int
     default: 8
+notes:
+  - Every object the collection creates or updates carries the tag C(managed-by=microseg.segmentation).
+    O(purge=true) only ever deletes objects that carry it.
+  - A run that changes nothing sends one request (a read); a change adds one write. The list form reads
+    the whole namespace once (paginated) whatever the number of items.
 """
 
     ATTRIBUTES = r"""

@@ -15,7 +15,7 @@ description:
     enforcer protects or ignores, the processing units it leaves alone and the CAs it trusts.
   - Enforcers get a profile through a mapping policy, see M(microseg.segmentation.prisma_enforcer_profile_mapping).
   - With O(items), many profiles of one namespace are reconciled in one task.
-author: microseg.segmentation maintainers
+author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object

@@ -15,7 +15,7 @@ description:
     C(enforcerprofilemappingpolicy)), which give the enforcers selected by O(subject) the enforcer
     profile selected by O(object).
   - With O(items), many mappings of one namespace are reconciled in one task.
-author: microseg.segmentation maintainers
+author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object

@@ -16,7 +16,7 @@ description:
   - The module always tags the external network with C(externalnetwork:name=<name>), so rulesets can
     select it by name in a rule object such as V([["externalnetwork:name=dns"]]).
   - With O(items), many external networks of one namespace are reconciled in one task.
-author: microseg.segmentation maintainers
+author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object

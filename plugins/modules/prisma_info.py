@@ -15,7 +15,7 @@ description:
     (O(recursive)) or the ones its ancestors propagate (O(propagated)), filtered by name or by an
     API filter expression.
   - Reads every page; certificate keys are masked in the result.
-author: microseg.segmentation maintainers
+author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.info

@@ -17,7 +17,7 @@ description:
     the namespace, in which case its parent is taken from the path.
   - Deleting a namespace deletes everything in it.
   - With O(items), many child namespaces of O(namespace) are reconciled in one task.
-author: microseg.segmentation maintainers
+author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object

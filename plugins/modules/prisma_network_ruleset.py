@@ -17,7 +17,7 @@ description:
   - Only the options the task sets are compared. A set rule list is the ruleset's whole list for that
     direction, compared without regard to order.
   - With O(items), many rulesets of one namespace are reconciled in one task.
-author: microseg.segmentation maintainers
+author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object

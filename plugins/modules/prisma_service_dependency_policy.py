@@ -17,7 +17,7 @@ description:
     every service of the namespace. To narrow access, declare your own policy and disable the default
     one by name with O(disabled=true) (a task that only sets O(disabled) changes nothing else).
   - With O(items), many policies of one namespace are reconciled in one task.
-author: microseg.segmentation maintainers
+author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object

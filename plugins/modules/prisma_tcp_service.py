@@ -17,7 +17,7 @@ description:
   - The processing units that implement the service are chosen by O(selectors); clients reach it on
     O(hosts) or O(ips) at O(exposed_port), and the enforcer forwards to O(port).
   - With O(items), many TCP services of one namespace are reconciled in one task.
-author: microseg.segmentation maintainers
+author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object

@@ -1,0 +1,149 @@
+# Build and test entry points of the microseg.segmentation collection.
+# A fresh machine needs only python3 (3.11), make and git: every tool is installed into .venv.
+#
+#   make test          venv, collection-root, ruff, ansible-lint, sanity, unit, integration
+#   make venv          .venv with test-requirements.txt (redone only when requirements change)
+#   make sanity        ansible-test sanity (no ignore file)
+#   make lint          ruff + ansible-lint (production profile, offline)
+#   make unit          pytest tests/unit tests/lab
+#   make integration   pytest tests/integration (starts its own lab)
+#   make lab-start / lab-stop / demo / bench / clean / distclean
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3
+SANITY_PYTHON ?= 3.11
+VENV        := $(CURDIR)/.venv
+VENV_BIN    := $(VENV)/bin
+PY          := $(VENV_BIN)/python
+VENV_STAMP  := $(VENV)/.requirements.stamp
+BUILD_DIR   := $(CURDIR)/build
+COLL_LINK   := $(BUILD_DIR)/ansible_collections/microseg/segmentation
+LAB_DIR     := $(CURDIR)/.lab
+INVENTORY   ?= inventories/lab
+DEMO_PLAYBOOK ?= playbooks/demo.yml
+PYTEST_ARGS ?=
+SANITY_ARGS ?=
+
+# Tools from .venv first; Ansible sees this checkout (through build/) and nothing from ~/.ansible.
+export PATH := $(VENV_BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(BUILD_DIR)
+export ANSIBLE_FORCE_COLOR := 0
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_RETRY_FILES_ENABLED := 0
+export ANSIBLE_HOST_KEY_CHECKING := 0
+export PY_COLORS := 0
+export NO_COLOR := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+# .lab/lab.env is a shell-sourceable KEY=VALUE file written by lab/labctl.py start.
+load_lab_env = set -a; . "$(LAB_DIR)/lab.env"; set +a
+
+.PHONY: help venv collection-root sanity sanity-bootstrap lint ruff ansible-lint unit integration \
+        lab-start lab-stop demo bench test clean distclean
+
+help:
+	@sed -n '2,12p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+
+## ---------------------------------------------------------------- environment
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): test-requirements.txt requirements.txt
+	@if [ ! -x "$(PY)" ]; then echo "creating $(VENV)"; $(PYTHON) -m venv "$(VENV)"; fi
+	$(PY) -m pip install --disable-pip-version-check --quiet -r test-requirements.txt -r requirements.txt
+	@touch "$@"
+
+# ansible-test and ansible-playbook need the collection at .../ansible_collections/microseg/segmentation.
+collection-root:
+	@mkdir -p "$(dir $(COLL_LINK))"
+	@if [ "$$(readlink "$(COLL_LINK)" 2>/dev/null)" != "$(CURDIR)" ]; then \
+	  ln -sfn "$(CURDIR)" "$(COLL_LINK)"; echo "$(COLL_LINK) -> $(CURDIR)"; fi
+
+## ---------------------------------------------------------------- static checks
+
+# ansible-test downloads its pip bootstrap script from a host that cannot be reached here;
+# it uses ~/.ansible/test/cache/get_pip_<version>.py first, which this writes.
+# ansible-test finds the collection from os.getcwd(), which resolves the build/ symlink back to the
+# repository root; ANSIBLE_TEST_CONTENT_ROOT makes it use the ansible_collections/ path instead.
+sanity-bootstrap: venv
+	@$(PY) tests/sanity/bootstrap_get_pip.py
+
+sanity: venv collection-root sanity-bootstrap
+	cd "$(COLL_LINK)" && ANSIBLE_TEST_CONTENT_ROOT="$(COLL_LINK)" ansible-test sanity --requirements --python $(SANITY_PYTHON) --color no $(SANITY_ARGS)
+
+ruff: venv
+	ruff check --no-cache .
+
+ansible-lint: venv collection-root
+	ansible-lint --offline --profile production --nocolor
+
+lint: ruff ansible-lint
+
+## ---------------------------------------------------------------- tests
+
+# The collection is importable as ansible_collections.microseg.segmentation through build/.
+UNIT_DIRS = $(wildcard tests/unit tests/lab)
+
+unit: venv collection-root
+	@if [ -z "$(strip $(UNIT_DIRS))" ]; then echo "make unit: neither tests/unit nor tests/lab exists" >&2; exit 1; fi
+	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest $(PYTEST_ARGS) $(UNIT_DIRS)
+
+integration: venv collection-root
+	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest -v $(PYTEST_ARGS) tests/integration
+
+## ---------------------------------------------------------------- lab, demo, benchmarks
+
+lab-start: venv
+	$(PY) lab/labctl.py start --dir "$(LAB_DIR)"
+
+lab-stop: venv
+	$(PY) lab/labctl.py stop --dir "$(LAB_DIR)"
+
+# Runs the demo playbook twice against the lab; the second run must change nothing on any host.
+demo: venv collection-root
+	$(PY) lab/labctl.py start --dir "$(LAB_DIR)"
+	trap '$(PY) lab/labctl.py stop --dir "$(LAB_DIR)"' EXIT; \
+	$(load_lab_env); \
+	echo "=== demo: first run"; \
+	ansible-playbook -i $(INVENTORY) $(DEMO_PLAYBOOK); \
+	echo "=== demo: second run (must report changed=0 everywhere)"; \
+	ansible-playbook -i $(INVENTORY) $(DEMO_PLAYBOOK) | tee "$(LAB_DIR)/demo-second-run.log"; \
+	awk '/^PLAY RECAP/ {recap = 1; next} \
+	     recap && /ok=[0-9]+/ { hosts++; if (!match($$0, /changed=0 /)) { bad++; print "not idempotent: " $$0 } } \
+	     END { if (hosts == 0) { print "no PLAY RECAP host lines in the second run"; exit 1 } \
+	           if (bad) exit 1; print "idempotent: changed=0 on " hosts " host line(s)" }' \
+	    "$(LAB_DIR)/demo-second-run.log"
+
+bench: venv collection-root
+	$(PY) lab/labctl.py start --dir "$(LAB_DIR)"
+	trap '$(PY) lab/labctl.py stop --dir "$(LAB_DIR)"' EXIT; \
+	$(load_lab_env); \
+	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(PY) benchmarks/run.py
+
+## ---------------------------------------------------------------- everything
+
+TEST_STAGES := venv collection-root ruff ansible-lint sanity unit integration
+
+test:
+	@summary=""; all_start=$$(date +%s); \
+	for stage in $(TEST_STAGES); do \
+	  echo "=============== make $$stage"; start=$$(date +%s); \
+	  if $(MAKE) --no-print-directory $$stage; then status=ok; else status=FAILED; fi; \
+	  secs=$$(( $$(date +%s) - start )); \
+	  summary="$$summary$$(printf '%-16s %-7s %5ss' "$$stage" "$$status" "$$secs")"$$'\n'; \
+	  echo "=============== make $$stage: $$status in $${secs}s"; \
+	  if [ "$$status" != ok ]; then printf '\nstage timings:\n%s' "$$summary"; exit 1; fi; \
+	done; \
+	printf '\nstage timings:\n%s%-16s %-7s %5ss\n' "$$summary" total ok "$$(( $$(date +%s) - all_start ))"
+
+clean:
+	@if [ -f "$(LAB_DIR)/lab.json" ] && [ -x "$(PY)" ] && [ -f lab/labctl.py ]; then \
+	  $(PY) lab/labctl.py stop --dir "$(LAB_DIR)" || true; fi
+	rm -rf build .lab tests/output .pytest_cache .ruff_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf .venv
