@@ -128,3 +128,41 @@ attributes:
     membership:
       - microseg.segmentation.prisma
 """
+
+    # Options every Prisma object module has besides its name.
+    COMMON = r"""
+options:
+  description:
+    description: Free text, at most 1024 characters.
+    type: str
+  tags:
+    description:
+      - Tags (C(key=value)) of the object, compared without regard to order. Keys may not start with
+        C(@), C($) or C(+). The tag C(managed-by=microseg.segmentation) is always added.
+    type: list
+    elements: str
+  protected:
+    description: Mark the object as protected; the API then refuses changes that do not override the protection.
+    type: bool
+"""
+
+    PROPAGATE = r"""
+options:
+  propagate:
+    description: Make the object apply in, or be visible from, the child namespaces too.
+    type: bool
+"""
+
+    DISABLED = r"""
+options:
+  disabled:
+    description: Keep the object but do not apply it.
+    type: bool
+"""
+
+    FALLBACK = r"""
+options:
+  fallback:
+    description: Apply the object only where no other object of its kind applies.
+    type: bool
+"""

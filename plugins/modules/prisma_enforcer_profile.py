@@ -20,17 +20,12 @@ extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
   - microseg.segmentation.prisma.attributes
+  - microseg.segmentation.prisma.common
+  - microseg.segmentation.prisma.propagate
 options:
   name:
     description: Name of the profile. Required unless O(items) is used.
     type: str
-  description:
-    description: Free text, at most 1024 characters.
-    type: str
-  tags:
-    description: Tags (C(key=value)) of the profile. C(managed-by=microseg.segmentation) is always added.
-    type: list
-    elements: str
   target_networks:
     description:
       - TCP networks (CIDRs) where the enforcer adds identity; a CIDR prefixed with V(!) excludes part of
@@ -61,12 +56,6 @@ options:
   flow_report_interval:
     description: How often flow counts are reported, as a duration such as V(30m) or V(1h30m) (API default C(30m)).
     type: str
-  propagate:
-    description: Make the profile visible in the child namespaces.
-    type: bool
-  protected:
-    description: Mark the profile as protected.
-    type: bool
 seealso:
   - module: microseg.segmentation.prisma_enforcer_profile_mapping
 """

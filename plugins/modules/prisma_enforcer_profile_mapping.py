@@ -20,35 +20,20 @@ extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
   - microseg.segmentation.prisma.attributes
+  - microseg.segmentation.prisma.common
+  - microseg.segmentation.prisma.propagate
+  - microseg.segmentation.prisma.disabled
+  - microseg.segmentation.prisma.fallback
 options:
   name:
     description: Name of the mapping policy. Required unless O(items) is used.
     type: str
-  description:
-    description: Free text, at most 1024 characters.
-    type: str
-  tags:
-    description: Tags (C(key=value)) of the policy. C(managed-by=microseg.segmentation) is always added.
-    type: list
-    elements: str
   subject:
     description: Tag expression of the enforcers, for example V([["$identity=enforcer"]]). Required to create a mapping.
     type: raw
   object:
     description: Tag expression of the enforcer profile, for example V([["$name=k8s-nodes"]]). Required to create a mapping.
     type: raw
-  propagate:
-    description: Apply the mapping in the child namespaces too.
-    type: bool
-  disabled:
-    description: Keep the mapping but do not apply it.
-    type: bool
-  fallback:
-    description: Apply the mapping only to enforcers no other mapping covers.
-    type: bool
-  protected:
-    description: Mark the mapping as protected.
-    type: bool
 seealso:
   - module: microseg.segmentation.prisma_enforcer_profile
 """

@@ -21,12 +21,11 @@ extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
   - microseg.segmentation.prisma.attributes
+  - microseg.segmentation.prisma.common
+  - microseg.segmentation.prisma.propagate
 options:
   name:
     description: Name of the external network. Required unless O(items) is used.
-    type: str
-  description:
-    description: Free text, at most 1024 characters.
     type: str
   tags:
     description:
@@ -42,12 +41,6 @@ options:
       - Required to create an external network.
     type: list
     elements: str
-  propagate:
-    description: Make the external network visible in the child namespaces.
-    type: bool
-  protected:
-    description: Mark the external network as protected.
-    type: bool
 seealso:
   - module: microseg.segmentation.prisma_network_ruleset
 """

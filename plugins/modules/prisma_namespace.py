@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
   - microseg.segmentation.prisma.attributes
+  - microseg.segmentation.prisma.common
 options:
   name:
     description:
@@ -29,13 +30,6 @@ options:
         C(/acme/prod/web). In the list form, short names only.
       - Required unless O(items) is used.
     type: str
-  description:
-    description: Free text, at most 1024 characters.
-    type: str
-  tags:
-    description: Tags (C(key=value)) of the namespace. C(managed-by=microseg.segmentation) is always added.
-    type: list
-    elements: str
   type:
     description:
       - The kind of namespace. Can only be set when the namespace is created; the API default is V(Default).
@@ -62,9 +56,6 @@ options:
         the wire. Compared without regard to order.
     type: list
     elements: str
-  protected:
-    description: Mark the namespace as protected.
-    type: bool
 """
 
 EXAMPLES = r"""

@@ -22,19 +22,14 @@ extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
   - microseg.segmentation.prisma.attributes
+  - microseg.segmentation.prisma.common
+  - microseg.segmentation.prisma.propagate
+  - microseg.segmentation.prisma.disabled
+  - microseg.segmentation.prisma.fallback
 options:
   name:
     description: Name of the ruleset, unique in the namespace. Required unless O(items) is used.
     type: str
-  description:
-    description: Free text, at most 1024 characters.
-    type: str
-  tags:
-    description:
-      - Tags (C(key=value)) of the ruleset. The tag C(managed-by=microseg.segmentation) is always added.
-      - Keys may not start with C(@), C($) or C(+).
-    type: list
-    elements: str
   subject:
     description:
       - Tag expression selecting the processing units the ruleset applies to.
@@ -81,18 +76,6 @@ options:
     type: list
     elements: dict
     suboptions: *rule_options
-  propagate:
-    description: Apply the ruleset in the child namespaces too.
-    type: bool
-  disabled:
-    description: Keep the ruleset but do not apply it.
-    type: bool
-  fallback:
-    description: Apply the ruleset only where no other ruleset applies.
-    type: bool
-  protected:
-    description: Mark the ruleset as protected.
-    type: bool
 seealso:
   - module: microseg.segmentation.prisma_external_network
   - module: microseg.segmentation.prisma_info

@@ -22,35 +22,20 @@ extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
   - microseg.segmentation.prisma.attributes
+  - microseg.segmentation.prisma.common
+  - microseg.segmentation.prisma.propagate
+  - microseg.segmentation.prisma.disabled
+  - microseg.segmentation.prisma.fallback
 options:
   name:
     description: Name of the policy. Required unless O(items) is used.
     type: str
-  description:
-    description: Free text, at most 1024 characters.
-    type: str
-  tags:
-    description: Tags (C(key=value)) of the policy. C(managed-by=microseg.segmentation) is always added.
-    type: list
-    elements: str
   subject:
     description: Tag expression of the client processing units. Required to create a policy.
     type: raw
   object:
     description: Tag expression of the services they may use (tags of the services). Required to create a policy.
     type: raw
-  propagate:
-    description: Apply the policy in the child namespaces too.
-    type: bool
-  disabled:
-    description: Keep the policy but do not apply it.
-    type: bool
-  fallback:
-    description: Apply the policy only where no other policy applies.
-    type: bool
-  protected:
-    description: Mark the policy as protected.
-    type: bool
 seealso:
   - module: microseg.segmentation.prisma_tcp_service
 """

@@ -22,12 +22,12 @@ extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
   - microseg.segmentation.prisma.attributes
+  - microseg.segmentation.prisma.common
+  - microseg.segmentation.prisma.propagate
+  - microseg.segmentation.prisma.disabled
 options:
   name:
     description: Name of the service. Required unless O(items) is used.
-    type: str
-  description:
-    description: Free text, at most 1024 characters.
     type: str
   tags:
     description:
@@ -100,15 +100,6 @@ options:
   trusted_cas:
     description: PEM CA certificates to trust when the connection needs further TLS hops.
     type: str
-  propagate:
-    description: Make the service visible in the child namespaces.
-    type: bool
-  disabled:
-    description: Keep the service but do not use it.
-    type: bool
-  protected:
-    description: Mark the service as protected.
-    type: bool
 seealso:
   - module: microseg.segmentation.prisma_service_dependency_policy
 """
