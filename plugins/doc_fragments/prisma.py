@@ -93,8 +93,10 @@ options:
     type: int
     default: 8
 notes:
-  - Every object the collection creates or updates carries the tag C(managed-by=microseg.segmentation).
-    O(purge=true) only ever deletes objects that carry it.
+  - Every object the collection creates carries the tag C(managed-by=microseg.segmentation), and so does
+    every object the list form declares. O(purge=true) only ever deletes objects that carry it. A
+    single-object task that updates an object the collection did not create (such as the C(default)
+    service dependency policy of a namespace) does not add the tag, so a purge never deletes that object.
   - A run that changes nothing sends one request (a read); a change adds one write. The list form reads
     the whole namespace once (paginated) whatever the number of items.
 """
@@ -138,7 +140,7 @@ options:
   tags:
     description:
       - Tags (C(key=value)) of the object, compared without regard to order. Keys may not start with
-        C(@), C($) or C(+). The tag C(managed-by=microseg.segmentation) is always added.
+        C(@), C($) or C(+). The collection adds C(managed-by=microseg.segmentation) to the objects it creates.
     type: list
     elements: str
   protected:

@@ -29,8 +29,8 @@ options:
     type: str
   tags:
     description:
-      - Tags (C(key=value)) of the external network, besides C(externalnetwork:name=<name>) and
-        C(managed-by=microseg.segmentation), which are always added.
+      - Tags (C(key=value)) of the external network, besides C(externalnetwork:name=<name>), which is always
+        added, and C(managed-by=microseg.segmentation) on the objects the collection creates.
     type: list
     elements: str
   entries:
@@ -118,7 +118,7 @@ def build(params, prefix):
 
 class ExternalNetworkAdapter(PrismaAdapter):
     def required_tags(self, name):
-        return super(ExternalNetworkAdapter, self).required_tags(name) + ["externalnetwork:name=%s" % name]
+        return ["externalnetwork:name=%s" % name]
 
 
 def main():

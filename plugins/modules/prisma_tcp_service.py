@@ -32,7 +32,7 @@ options:
   tags:
     description:
       - Tags (C(key=value)) of the service. Service dependency policies select services by these tags.
-        C(managed-by=microseg.segmentation) is always added.
+        The collection adds C(managed-by=microseg.segmentation) to the services it creates.
     type: list
     elements: str
   hosts:

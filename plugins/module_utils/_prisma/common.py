@@ -228,16 +228,30 @@ class PrismaAdapter:
     def object_id(self, obj):
         return (obj or {}).get("ID")
 
+    # True in the list form: every declared object joins the managed set that purge works on.
+    adopt = False
+
     def required_tags(self, name):
         """Tags every object of this kind carries, whatever the task says."""
-        return [MANAGED_TAG]
+        return []
 
     def complete(self, name, desired, existing):
+        """Add the tags the collection manages by itself to what the task asked for.
+
+        The management tag goes on every object the collection creates, and on objects the
+        list form declares. A single-object task that updates an object it did not create
+        (such as a namespace's default policy) leaves it untagged, so no purge can delete it;
+        a tag already there is never removed.
+        """
         desired = dict(desired)
+        existing_tags = list((existing or {}).get("associatedTags") or [])
         tags = desired.get("associatedTags")
         if tags is None:
-            tags = list((existing or {}).get("associatedTags") or [])
-        tags = list(tags) + [t for t in self.required_tags(name) if t not in tags]
+            tags = existing_tags
+        required = self.required_tags(name)
+        if existing is None or self.adopt or MANAGED_TAG in existing_tags:
+            required = required + [MANAGED_TAG]
+        tags = list(tags) + [t for t in required if t not in tags]
         desired["associatedTags"] = tags
         return desired
 
@@ -344,6 +358,7 @@ class ObjectModule:
         try:
             connection = PrismaConnection(module.params)
             adapter = self.adapter_class(connection, self.kind, self.resource)
+            adapter.adopt = module.params.get("items") is not None
             reconciler = Reconciler(self.kind, adapter, check_mode=module.check_mode, parallel=module.params["parallel"])
             if module.params.get("items") is None:
                 name, desired, state = declared[0]
