@@ -89,10 +89,10 @@ UNIT_DIRS = $(wildcard tests/unit tests/lab)
 
 unit: venv collection-root
 	@if [ -z "$(strip $(UNIT_DIRS))" ]; then echo "make unit: neither tests/unit nor tests/lab exists" >&2; exit 1; fi
-	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest $(PYTEST_ARGS) $(UNIT_DIRS)
+	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest --junitxml="$(BUILD_DIR)/test-results/unit.xml" $(PYTEST_ARGS) $(UNIT_DIRS)
 
 integration: venv collection-root
-	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest -v $(PYTEST_ARGS) tests/integration
+	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest -v --junitxml="$(BUILD_DIR)/test-results/integration.xml" $(PYTEST_ARGS) tests/integration
 
 ## ---------------------------------------------------------------- lab, demo, benchmarks
 
@@ -128,7 +128,7 @@ bench: venv collection-root
 TEST_STAGES := venv collection-root ruff ansible-lint sanity unit integration
 
 test:
-	@summary=""; all_start=$$(date +%s); \
+	@rm -rf "$(BUILD_DIR)/test-results"; summary=""; all_start=$$(date +%s); \
 	for stage in $(TEST_STAGES); do \
 	  echo "=============== make $$stage"; start=$$(date +%s); \
 	  if $(MAKE) --no-print-directory $$stage; then status=ok; else status=FAILED; fi; \
@@ -137,7 +137,8 @@ test:
 	  echo "=============== make $$stage: $$status in $${secs}s"; \
 	  if [ "$$status" != ok ]; then printf '\nstage timings:\n%s' "$$summary"; exit 1; fi; \
 	done; \
-	printf '\nstage timings:\n%s%-16s %-7s %5ss\n' "$$summary" total ok "$$(( $$(date +%s) - all_start ))"
+	printf '\nstage timings:\n%s%-16s %-7s %5ss\n' "$$summary" total ok "$$(( $$(date +%s) - all_start ))"; \
+	$(PY) tests/summarize_results.py "$(BUILD_DIR)/test-results/unit.xml" "$(BUILD_DIR)/test-results/integration.xml"
 
 clean:
 	@if [ -f "$(LAB_DIR)/lab.json" ] && [ -x "$(PY)" ] && [ -f lab/labctl.py ]; then \

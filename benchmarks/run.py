@@ -143,7 +143,7 @@ class Bench:
         self.run("loop: re-run, no change", namespace, [task])
 
     def table(self):
-        header = ("scenario", "requests", "writes", "seconds", "changed")
+        header = ("scenario", "requests", "writes", "seconds", "changed tasks")
         widths = [max(len(str(r[i])) if i != 3 else 8 for r in self.rows + [header]) for i in range(5)]
         lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"]
         lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
