@@ -100,7 +100,7 @@ import re
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_cidrs
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import ObjectModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import build_common, common_fields, common_spec, expression
 
 FLAGS = ("propagate", "protected")
@@ -157,7 +157,7 @@ def build(params, prefix):
 
 
 def main():
-    ObjectModule(KIND, "/enforcerprofiles", OBJECT_SPEC, build).run()
+    PrismaObjectModule(KIND, "/enforcerprofiles", OBJECT_SPEC, build).run()
 
 
 if __name__ == "__main__":

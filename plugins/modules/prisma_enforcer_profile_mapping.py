@@ -73,14 +73,14 @@ objects:
   elements: dict
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import ObjectModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import subject_object_policy
 
 POLICY = subject_object_policy("enforcerprofilemappingpolicy", "enforcer profile mapping")
 
 
 def main():
-    ObjectModule(POLICY.kind, "/enforcerprofilemappingpolicies", POLICY.spec, POLICY.build).run()
+    PrismaObjectModule(POLICY.kind, "/enforcerprofilemappingpolicies", POLICY.spec, POLICY.build).run()
 
 
 if __name__ == "__main__":

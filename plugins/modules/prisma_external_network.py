@@ -93,7 +93,7 @@ objects:
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import validate_network_entries
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import ObjectModule, PrismaAdapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaAdapter, PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import build_common, common_fields, common_spec
 
 FLAGS = ("propagate", "protected")
@@ -122,7 +122,7 @@ class ExternalNetworkAdapter(PrismaAdapter):
 
 
 def main():
-    ObjectModule(KIND, "/externalnetworks", OBJECT_SPEC, build, adapter_class=ExternalNetworkAdapter).run()
+    PrismaObjectModule(KIND, "/externalnetworks", OBJECT_SPEC, build, adapter_class=ExternalNetworkAdapter).run()
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ import re
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import ObjectModule, PrismaAdapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaAdapter, PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import build_common, common_fields, common_spec, set_if
 
 ACTIONS = {"allow": "Allow", "reject": "Reject", "inherit": "Inherit"}
@@ -197,7 +197,7 @@ class NamespaceAdapter(PrismaAdapter):
 
 
 def main():
-    ObjectModule(KIND, "/namespaces", OBJECT_SPEC, build, adapter_class=NamespaceAdapter, mutually_exclusive=EXCLUSIVE).run()
+    PrismaObjectModule(KIND, "/namespaces", OBJECT_SPEC, build, adapter_class=NamespaceAdapter, mutually_exclusive=EXCLUSIVE).run()
 
 
 if __name__ == "__main__":

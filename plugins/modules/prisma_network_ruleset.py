@@ -146,7 +146,7 @@ objects:
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, canon_expression
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_protocol_ports
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import ObjectModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import build_common, common_fields, common_spec, expression
 
 FLAGS = ("propagate", "disabled", "fallback", "protected")
@@ -232,7 +232,7 @@ def build(params, prefix):
 
 
 def main():
-    ObjectModule(KIND, "/networkrulesetpolicies", OBJECT_SPEC, build).run()
+    PrismaObjectModule(KIND, "/networkrulesetpolicies", OBJECT_SPEC, build).run()
 
 
 if __name__ == "__main__":

@@ -166,7 +166,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
     validate_ip_address,
     validate_port,
 )
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import ObjectModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import build_common, common_fields, common_spec, expression, set_if
 
 FLAGS = ("propagate", "disabled", "protected")
@@ -265,7 +265,7 @@ def build(params, prefix):
 
 
 def main():
-    ObjectModule(KIND, "/services", OBJECT_SPEC, build).run()
+    PrismaObjectModule(KIND, "/services", OBJECT_SPEC, build).run()
 
 
 if __name__ == "__main__":

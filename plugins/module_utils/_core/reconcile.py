@@ -275,6 +275,15 @@ class Reconciler:
     def _run_all(self, changes):
         if not changes:
             return
+        bulk = getattr(self.adapter, "apply_bulk", None)
+        if bulk is not None and not self.check_mode:
+            # One request for every change (an API with an atomic bulk write): all or nothing.
+            try:
+                bulk(changes)
+            except ApiError as exc:
+                for change in changes:
+                    change.error = exc
+            return
         stop = threading.Event()
 
         def run(change):
