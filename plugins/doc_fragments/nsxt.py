@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment:
+    # Connection options of every VMware NSX-T module.
+    DOCUMENTATION = r"""
+options:
+  host:
+    description:
+      - The NSX Manager, as C(name) or C(name:port) (HTTPS).
+      - If not set, E(NSXT_HOST) is used.
+    type: str
+  username:
+    description:
+      - User for HTTP basic authentication or a session (C(admin), or C(user@domain) for a remote user).
+      - If not set, E(NSXT_USERNAME) is used.
+    type: str
+  password:
+    description:
+      - Password of O(username). If not set, E(NSXT_PASSWORD) is used.
+    type: str
+  client_cert:
+    description:
+      - A PEM client certificate (principal identity) to authenticate with instead of a password.
+      - If not set, E(NSXT_CLIENT_CERT) is used.
+    type: path
+  client_key:
+    description:
+      - The private key of O(client_cert), when it is not in the same file. If not set, E(NSXT_CLIENT_KEY) is used.
+    type: path
+  session:
+    description:
+      - Log in once (C(POST /api/session/create)) and send the session cookie and XSRF token on every
+        request instead of basic authentication; the session is closed at the end of the task.
+      - If not set, E(NSXT_SESSION) is used.
+    type: bool
+    default: false
+  validate_certs:
+    description:
+      - Verify the manager's TLS certificate. If not set, E(NSXT_VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of the CA certificates to trust for the manager. If not set, E(NSXT_CA_PATH) is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each API response. Connection errors and HTTP 429, 502, 503 and 504 are
+        retried with exponential backoff, honouring C(Retry-After); a write that meets a revision
+        conflict (409 or 412) is re-read, re-applied and retried up to three times.
+      - If not set, E(NSXT_TIMEOUT) is used.
+    type: int
+    default: 60
+requirements:
+  - requests
+  - netaddr
+"""
+
+    # State, list form and the shared object options of the NSX object modules.
+    OBJECT = r"""
+options:
+  state:
+    description:
+      - V(present) creates the object or updates what the task sets; V(absent) deletes it.
+      - In the list form it is the default state of every item.
+    type: str
+    choices: [present, absent]
+    default: present
+  items:
+    description:
+      - The list form. Each item takes the object options of this module (V(name) required, and an
+        optional per-item V(state)) and is validated exactly like a single-object task, all before any request.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
+  purge:
+    description:
+      - With O(items), also delete the objects of this kind that carry the tag
+        C(managed-by|microseg.segmentation) and are not in O(items).
+    type: bool
+    default: false
+  parallel:
+    description:
+      - With O(items), how many writes are sent at once (1 to 32), where the API has no single bulk write.
+    type: int
+    default: 8
+  description:
+    description: Free text, at most 1024 characters.
+    type: str
+  tags:
+    description:
+      - NSX tags of the object, each written C(scope|tag) (or just C(tag) for an empty scope), or as a
+        mapping with C(scope) and C(tag); at most 30. Compared without regard to order.
+      - The collection adds C(managed-by|microseg.segmentation) to the objects it creates and to those a list form declares.
+    type: list
+    elements: raw
+notes:
+  - A no-change run reads and does not write; check mode sends no write and predicts the result.
+"""
+
+    POLICY = r"""
+options:
+  domain:
+    description: The Policy API domain of the object.
+    type: str
+    default: default
+  id:
+    description:
+      - The object's id in the Policy API (the last part of its path). Defaults to O(name).
+    type: str
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  action_group:
+    description: Use C(group/microseg.segmentation.nsxt) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - microseg.segmentation.nsxt
+"""

@@ -1,0 +1,254 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VMware NSX-T: connection options, login, paging, errors and the pieces both APIs share."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_protocol_port
+
+MANAGED_TAG = {"scope": "managed-by", "tag": "microseg.segmentation"}
+REVISION_CONFLICTS = (409, 412)
+REVISION_RETRIES = 3
+
+
+def nsxt_argument_spec():
+    """The connection options of every NSX-T module (documented in the ``nsxt`` fragment)."""
+    return dict(
+        host=dict(type="str", fallback=(env_fallback, ["NSXT_HOST", "NSX_MANAGER_HOST"])),
+        username=dict(type="str", fallback=(env_fallback, ["NSXT_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["NSXT_PASSWORD"])),
+        client_cert=dict(type="path", fallback=(env_fallback, ["NSXT_CLIENT_CERT"])),
+        client_key=dict(type="path", no_log=False, fallback=(env_fallback, ["NSXT_CLIENT_KEY"])),
+        session=dict(type="bool", default=False, fallback=(env_fallback, ["NSXT_SESSION"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["NSXT_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["NSXT_CA_PATH"])),
+        timeout=dict(type="int", default=60, fallback=(env_fallback, ["NSXT_TIMEOUT"])),
+    )
+
+
+def parse_nsxt_error(data):
+    """One sentence from an NSX error body, related errors included."""
+    if not isinstance(data, dict) or "error_message" not in data:
+        return None
+    text = "%s (error_code %s)" % (data.get("error_message"), data.get("error_code"))
+    related = [r.get("error_message") for r in data.get("related_errors") or [] if isinstance(r, dict) and r.get("error_message")]
+    if related:
+        text += ": " + "; ".join(related)
+    return text
+
+
+class NsxtConnection:
+    """An authenticated client for one module run (basic auth, a session, or a client certificate)."""
+
+    def __init__(self, params):
+        host = params.get("host")
+        if not host:
+            raise ApiError("host is required (or set NSXT_HOST): the NSX Manager as name[:port]")
+        cert = None
+        if params.get("client_cert"):
+            cert = (params["client_cert"], params["client_key"]) if params.get("client_key") else params["client_cert"]
+        elif not (params.get("username") and params.get("password")):
+            raise ApiError("username and password (or client_cert) are required (or set NSXT_USERNAME and NSXT_PASSWORD)")
+        base = host if host.startswith("https://") else "https://" + host
+        self.client = HttpClient(
+            base,
+            validate_certs=params.get("validate_certs", True),
+            ca_path=params.get("ca_path"),
+            timeout=params.get("timeout") or 60,
+            client_cert=cert,
+            error_parser=parse_nsxt_error,
+            secrets=[params.get("password")],
+        )
+        self._session = False
+        if cert is None:
+            if params.get("session"):
+                self._login(params["username"], params["password"])
+            else:
+                self.client.session.auth = (params["username"], params["password"])
+
+    def _login(self, username, password):
+        resp = self.client.session.post(
+            self.client.base_url + "/api/session/create",
+            data={"j_username": username, "j_password": password},
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=self.client.timeout,
+            verify=self.client.verify,
+        )
+        self.client.stats["writes"] += 1
+        token = resp.headers.get("X-XSRF-TOKEN")
+        if resp.status_code not in (200, 201) or not token:
+            detail = parse_nsxt_error(_json(resp)) or resp.reason
+            raise ApiError("session login failed with status %s: %s" % (resp.status_code, detail), status=resp.status_code,
+                           method="POST", url=self.client.base_url + "/api/session/create")
+        self.client.add_secret(token)
+        self.client.set_header("X-XSRF-TOKEN", token)
+        self._session = True
+
+    def close(self):
+        if self._session:
+            try:
+                self.client.request("POST", "/api/session/destroy")
+            except ApiError:
+                pass
+            self._session = False
+
+    def request(self, method, path, **kwargs):
+        # PUT and PATCH address an object by id and DELETE removes one: replaying them cannot duplicate.
+        if method in ("PUT", "PATCH", "DELETE"):
+            kwargs.setdefault("retry_write", True)
+        return self.client.request(method, path, **kwargs)
+
+    def get(self, path, params=None):
+        """One object, or None when the API answers 404."""
+        try:
+            dummy, data, dummy2 = self.request("GET", path, params=params)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data
+
+    def list_all(self, path, params=None, page_size=1000):
+        """Every result of a list call, following the cursor."""
+        results = []
+        query = dict(params or {})
+        query["page_size"] = page_size
+        while True:
+            dummy, data, dummy2 = self.request("GET", path, params=query)
+            data = data or {}
+            results.extend(data.get("results") or [])
+            cursor = data.get("cursor")
+            if not cursor or str(cursor).startswith("0000"):
+                return results
+            query["cursor"] = cursor
+
+
+def _json(resp):
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+def with_revision_retry(connection, read, write):
+    """Run ``write(current)`` and on a revision conflict (409/412) re-read and try again, a bounded number of times.
+
+    ``read()`` returns the object as it is now; ``write(current)`` rebuilds the request from it
+    (so the change is re-applied on top of what another writer did) and sends it.
+    """
+    current = None
+    for attempt in range(REVISION_RETRIES + 1):
+        try:
+            return write(current)
+        except ApiError as exc:
+            if exc.status not in REVISION_CONFLICTS or attempt == REVISION_RETRIES:
+                raise
+            current = read()
+            if current is None:
+                raise
+    return None
+
+
+def managed_tags(desired, existing, required, adopt, key="tags"):
+    """The tags to send: the task's (or the existing ones) plus what the collection manages itself.
+
+    The management tag goes on created objects and on objects a list form declares (``adopt``);
+    a tag already present is kept.
+    """
+    existing_tags = list((existing or {}).get(key) or [])
+    tags = desired.get(key)
+    if tags is None:
+        tags = existing_tags
+    required = list(required)
+    if existing is None or adopt or MANAGED_TAG in existing_tags:
+        required.append(MANAGED_TAG)
+    desired = dict(desired)
+    desired[key] = list(tags) + [t for t in required if t not in tags]
+    return desired
+
+
+def canon_tags(value):
+    return tuple(sorted(json.dumps({"scope": t.get("scope") or "", "tag": t.get("tag") or ""}, sort_keys=True) for t in value or []))
+
+
+def build_tags(params, prefix, option="tags"):
+    """NSX tags from ``scope|tag`` strings or ``{scope, tag}`` dicts (at most 30, scope <= 128, tag <= 256)."""
+    values = params.get(option)
+    if values is None:
+        return None
+    tags = []
+    for index, value in enumerate(values):
+        path = "%s%s[%d]" % (prefix, option, index)
+        if isinstance(value, dict):
+            scope, tag = value.get("scope") or "", value.get("tag") or ""
+        elif isinstance(value, str):
+            scope, dummy, tag = value.rpartition("|") if "|" in value else ("", "", value)
+        else:
+            raise ValidationError(path, "a tag is 'scope|tag' or a mapping with scope and tag")
+        if len(scope) > 128 or len(tag) > 256:
+            raise ValidationError(path, "scope is at most 128 and tag at most 256 characters")
+        tags.append({"scope": scope, "tag": tag})
+    if len(tags) > 30:
+        raise ValidationError(prefix + option, "NSX takes at most 30 tags per object, got %d" % len(tags))
+    return tags
+
+
+def parse_service(value, option):
+    """A protocol-port string (``tcp/443``, ``udp/53``, ``tcp/1:1024``, ``icmp/8/0``, ``any``) as a neutral dict.
+
+    Returns None for ``any``; otherwise ``{"l4_protocol": "TCP", "ports": ["443"]}`` or
+    ``{"icmp": "ICMPv4", "type": 8, "code": 0}``.
+    """
+    canonical = validate_protocol_port(value, option)
+    if canonical == "any":
+        return None
+    proto, dummy, rest = canonical.partition("/")
+    if proto in ("tcp", "udp"):
+        return {"l4_protocol": proto.upper(), "ports": [rest.replace(":", "-")]}
+    if proto in ("icmp", "icmp6", "ipv6-icmp"):
+        family = "ICMPv4" if proto == "icmp" else "ICMPv6"
+        parts = rest.split("/") if rest else []
+        service = {"icmp": family}
+        if parts:
+            service["type"] = int(parts[0])
+        if len(parts) > 1:
+            if not parts[1].isdigit():
+                raise ValidationError(option, "'%s': NSX takes one ICMP code per service, not a list or range" % value)
+            service["code"] = int(parts[1])
+        return service
+    raise ValidationError(option, "'%s': only any, tcp, udp, icmp and icmp6 services can be written here" % value)
+
+
+def parse_services(values, option):
+    """A list of services; ``any`` (or an empty list) means every service and must stand alone."""
+    services = []
+    for index, value in enumerate(values or []):
+        service = parse_service(value, "%s[%d]" % (option, index))
+        if service is None:
+            if len(values) > 1:
+                raise ValidationError(option, "'any' must be the only service")
+            return []
+        services.append(service)
+    if len(services) > 128:
+        raise ValidationError(option, "at most 128 services per rule")
+    return services
+
+
+def format_service(service):
+    """The neutral dict back as a protocol-port string, for comparisons and diffs."""
+    if "l4_protocol" in service:
+        ports = ",".join(p.replace("-", ":") for p in service.get("ports") or [])
+        return "%s/%s" % (service["l4_protocol"].lower(), ports) if ports else service["l4_protocol"].lower()
+    text = "icmp" if service.get("icmp") == "ICMPv4" else "icmp6"
+    if service.get("type") is not None:
+        text += "/%s" % service["type"]
+        if service.get("code") is not None:
+            text += "/%s" % service["code"]
+    return text

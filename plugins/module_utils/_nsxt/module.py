@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The runner of the NSX-T object modules."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, build_tags, canon_tags, nsxt_argument_spec
+
+COMMON_FIELDS = [
+    Field("name", "display_name"),
+    Field("description", "description", empty=""),
+    Field("tags", "tags", compare=canon_tags, empty=[]),
+]
+
+
+def common_spec():
+    return dict(name=dict(type="str"), description=dict(type="str"), tags=dict(type="list", elements="raw"))
+
+
+def build_common(params, prefix):
+    desired = {"display_name": params["name"]}
+    if params.get("description") is not None:
+        if len(params["description"]) > 1024:
+            raise ValidationError(prefix + "description", "must be at most 1024 characters long")
+        desired["description"] = params["description"]
+    tags = build_tags(params, prefix)
+    if tags is not None:
+        desired["tags"] = tags
+    return desired
+
+
+class NsxtPolicyModule(ObjectModule):
+    """A Policy API object module: objects of one collection of a domain, addressed by id."""
+
+    def __init__(self, kind, collection, object_spec, build, adapter_class, **kwargs):
+        spec = dict(object_spec)
+        spec["id"] = dict(type="str")
+        kwargs["extra_spec"] = dict(domain=dict(type="str", default="default"))
+        super(NsxtPolicyModule, self).__init__(kind, collection, spec, build, adapter_class, **kwargs)
+
+    def connection_spec(self):
+        return nsxt_argument_spec()
+
+    def connect(self, params):
+        return NsxtConnection(params)
+
+    def adapter(self, connection, params):
+        return self.adapter_class(connection, self.kind, self.resource, domain=params["domain"])
