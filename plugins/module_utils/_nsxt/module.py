@@ -51,3 +51,20 @@ class NsxtPolicyModule(ObjectModule):
 
     def adapter(self, connection, params):
         return self.adapter_class(connection, self.kind, self.resource, domain=params["domain"])
+
+
+class NsxtManagerModule(ObjectModule):
+    """A Manager API object module: objects found by display name (ids are the server's)."""
+
+    @staticmethod
+    def identity(values):
+        return values["name"]
+
+    def connection_spec(self):
+        return nsxt_argument_spec()
+
+    def connect(self, params):
+        return NsxtConnection(params)
+
+    def adapter(self, connection, params):
+        return self.adapter_class(connection, self.kind)

@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""NSX-T Manager API: NSGroups and distributed firewall sections with their rules.
+
+Manager objects get server-chosen ids, so they are found by display name in their list.
+A section and its rules are written together (``create_with_rules`` / ``update_with_rules``
+/ ``revise_with_rules``), so a partly applied section never exists.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import (
+    ValidationError,
+    validate_cidr,
+    validate_ip_address,
+)
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import (
+    format_service,
+    managed_tags,
+    parse_services,
+    with_revision_retry,
+)
+
+API = "/api/v1"
+NS_GROUPS = API + "/ns-groups"
+SECTIONS = API + "/firewall/sections"
+DEFAULT_SECTION = "Default Layer3 Section"
+
+
+# ---------------------------------------------------------------- NSGroups
+
+def _tag_expression(raw, option):
+    if raw["target_type"] in ("LogicalPort", "LogicalSwitch") and raw["tag_op"] != "equals":
+        raise ValidationError(option + ".tag_op", "%s criteria only support the equals operator" % raw["target_type"])
+    if len(raw.get("scope") or "") > 128 or len(raw.get("tag") or "") > 256:
+        raise ValidationError(option, "scope is at most 128 and tag at most 256 characters")
+    if not raw.get("scope") and not raw.get("tag"):
+        raise ValidationError(option, "give a scope, a tag or both")
+    return {"resource_type": "NSGroupTagExpression", "target_type": raw["target_type"], "scope": raw.get("scope") or "",
+            "scope_op": "EQUALS", "tag": raw.get("tag") or "", "tag_op": raw["tag_op"].upper()}
+
+
+def build_criteria(criteria, prefix):
+    """``membership_criteria``: each entry a tag expression, or an AND of 2 to 5 of them."""
+    built = []
+    for index, criterion in enumerate(criteria):
+        option = "%scriteria[%d]" % (prefix, index)
+        inner = criterion.get("all")
+        if inner:
+            if criterion.get("target_type") or criterion.get("scope") or criterion.get("tag"):
+                raise ValidationError(option, "give either 'all' or a single tag expression, not both")
+            if not 2 <= len(inner) <= 5:
+                raise ValidationError(option + ".all", "an AND of tag expressions takes 2 to 5 of them, got %d" % len(inner))
+            built.append({"resource_type": "NSGroupComplexExpression",
+                          "expressions": [_tag_expression(e, "%s.all[%d]" % (option, i)) for i, e in enumerate(inner)]})
+        else:
+            if not criterion.get("target_type"):
+                raise ValidationError(option + ".target_type", "is required (or use 'all')")
+            built.append(_tag_expression(criterion, option))
+    if len(built) > 5:
+        raise ValidationError(prefix + "criteria", "an NSGroup takes at most 5 membership criteria, got %d" % len(built))
+    return built
+
+
+def build_members(members, prefix):
+    built = []
+    for index, member in enumerate(members):
+        if member["target_type"] == "VirtualMachine":
+            raise ValidationError("%smembers[%d].target_type" % (prefix, index), "a VirtualMachine cannot be a static member; use criteria")
+        built.append({"resource_type": "NSGroupSimpleExpression", "target_type": member["target_type"], "target_property": "id",
+                      "op": "EQUALS", "value": member["value"]})
+    if len(built) > 500:
+        raise ValidationError(prefix + "members", "at most 500 static members")
+    return built
+
+
+def _canon_tag_expression(expr):
+    return json.dumps({"target_type": expr.get("target_type"), "scope": expr.get("scope") or "", "tag": expr.get("tag") or "",
+                       "scope_op": expr.get("scope_op") or "EQUALS", "tag_op": expr.get("tag_op") or "EQUALS"}, sort_keys=True)
+
+
+def canon_criteria(value):
+    canon = []
+    for expr in value or []:
+        if expr.get("resource_type") == "NSGroupComplexExpression":
+            canon.append("AND" + json.dumps(sorted(_canon_tag_expression(e) for e in expr.get("expressions") or [])))
+        else:
+            canon.append(_canon_tag_expression(expr))
+    return tuple(sorted(canon))
+
+
+def canon_members(value):
+    return tuple(sorted(json.dumps([m.get("target_type"), m.get("target_property") or "id", m.get("op") or "EQUALS", m.get("value")])
+                        for m in value or []))
+
+
+class ManagerAdapter:
+    """Objects of one Manager API collection, found by display name."""
+
+    adopt = False
+    base = None
+    list_params = None
+
+    def __init__(self, connection, kind, resource=None):
+        self.connection = connection
+        self.kind = kind
+        self._listed = None
+
+    def list(self):
+        if self._listed is None:
+            self._listed = self.connection.list_all(self.base, params=self.list_params)
+        return self._listed
+
+    def find(self, name):
+        found = [o for o in self.list() if o.get("display_name") == name]
+        if len(found) > 1:
+            raise ReconcileError("more than one %s is named '%s'; rename one or address it in the NSX UI" % (self.kind.title, name))
+        return found[0] if found else None
+
+    def name_of(self, obj):
+        return obj.get("display_name")
+
+    def object_id(self, obj):
+        return (obj or {}).get("id")
+
+    def is_managed(self, obj):
+        return any(t.get("scope") == "managed-by" and t.get("tag") == "microseg.segmentation" for t in obj.get("tags") or [])
+
+    def complete(self, name, desired, existing):
+        return managed_tags(desired, existing, (), self.adopt)
+
+    def predict_create(self, name, body):
+        return dict(copy.deepcopy(body), display_name=name)
+
+
+class NsGroupAdapter(ManagerAdapter):
+    base = NS_GROUPS
+
+    def create(self, name, body):
+        body = dict(copy.deepcopy(body), display_name=name, resource_type="NSGroup")
+        dummy, data, dummy2 = self.connection.request("POST", self.base, body=body)
+        return data
+
+    def update(self, existing, body):
+        changed = dict((k, v) for k, v in body.items() if existing.get(k) != v)
+        path = "%s/%s" % (self.base, existing["id"])
+
+        def write(current):
+            sent = copy.deepcopy(current if current is not None else existing)
+            sent.update(copy.deepcopy(changed))
+            dummy, data, dummy2 = self.connection.request("PUT", path, body=sent)
+            return data
+
+        return with_revision_retry(self.connection, lambda: self.connection.get(path), write)
+
+    def delete(self, existing):
+        self.connection.request("DELETE", "%s/%s" % (self.base, existing["id"]))
+
+
+# ---------------------------------------------------------------- firewall sections
+
+def reference(value, option):
+    """A rule endpoint: an NSGroup by name, or an IPv4/IPv6 address or CIDR."""
+    text = value.strip()
+    if any(c.isdigit() for c in text[:1]) or ":" in text:
+        address = validate_cidr(text, option) if "/" in text else validate_ip_address(text, option)
+        return {"target_type": "IPv6Address" if ":" in address else "IPv4Address", "target_id": address}
+    return {"target_type": "NSGroup", "target_display_name": text}
+
+
+def references(values, option, allow_empty=True):
+    if values is None:
+        return None
+    if not values and not allow_empty:
+        raise ValidationError(option, "is empty: list at least one group, or leave the option out")
+    if len(values) > 128:
+        raise ValidationError(option, "at most 128 entries")
+    return [reference(v, "%s[%d]" % (option, i)) for i, v in enumerate(values)]
+
+
+def firewall_service(service):
+    if "l4_protocol" in service:
+        element = {"resource_type": "L4PortSetNSService", "l4_protocol": service["l4_protocol"],
+                   "destination_ports": service["ports"], "source_ports": []}
+    else:
+        element = {"resource_type": "ICMPTypeNSService", "protocol": service["icmp"]}
+        if service.get("type") is not None:
+            element["icmp_type"] = service["type"]
+        if service.get("code") is not None:
+            element["icmp_code"] = service["code"]
+    return {"service": element}
+
+
+def _service_text(service):
+    element = service.get("service")
+    if not element:
+        return "ref:%s" % (service.get("target_display_name") or service.get("target_id"))
+    if element.get("resource_type") == "L4PortSetNSService":
+        return format_service({"l4_protocol": element.get("l4_protocol"), "ports": element.get("destination_ports")})
+    return format_service({"icmp": element.get("protocol"), "type": element.get("icmp_type"), "code": element.get("icmp_code")})
+
+
+def _ref_text(ref):
+    if ref.get("target_type") in ("IPv4Address", "IPv6Address"):
+        return "%s:%s" % (ref["target_type"], ref.get("target_id"))
+    return "%s:%s" % (ref.get("target_type"), ref.get("target_display_name") or ref.get("target_id"))
+
+
+def canon_refs(value):
+    return tuple(sorted(_ref_text(r) for r in value or []))
+
+
+def canon_section_rules(rules):
+    canon = []
+    for rule in rules or []:
+        canon.append((
+            rule.get("display_name") or "", rule.get("action"), canon_refs(rule.get("sources")), canon_refs(rule.get("destinations")),
+            tuple(sorted(_service_text(s) for s in rule.get("services") or [])), rule.get("direction") or "IN_OUT",
+            rule.get("ip_protocol") or "IPV4_IPV6", bool(rule.get("logged")), bool(rule.get("disabled")), rule.get("notes") or "",
+            canon_refs(rule.get("applied_tos")), bool(rule.get("sources_excluded")), bool(rule.get("destinations_excluded")),
+        ))
+    return json.dumps(canon)
+
+
+def build_section_rules(rules, prefix):
+    built = []
+    for index, rule in enumerate(rules):
+        option = "%srules[%d]" % (prefix, index)
+        if rule.get("notes") and len(rule["notes"]) > 2048:
+            raise ValidationError(option + ".notes", "must be at most 2048 characters long")
+        built.append({
+            "resource_type": "FirewallRule",
+            "display_name": rule["name"],
+            "action": rule["action"].upper(),
+            "sources": references(rule.get("sources"), option + ".sources") or [],
+            "destinations": references(rule.get("destinations"), option + ".destinations") or [],
+            "services": [firewall_service(s) for s in parse_services(rule.get("services"), option + ".services")],
+            "applied_tos": references(rule.get("applied_to"), option + ".applied_to", allow_empty=False) or [],
+            "direction": rule["direction"].upper(),
+            "ip_protocol": rule["ip_protocol"].upper(),
+            "logged": rule["logged"],
+            "disabled": rule["disabled"],
+            "notes": rule.get("notes") or "",
+            "sources_excluded": rule["sources_excluded"],
+            "destinations_excluded": rule["destinations_excluded"],
+        })
+    if len(built) > 1000:
+        raise ValidationError(prefix + "rules", "a section holds at most 1000 rules")
+    return built
+
+
+class SectionAdapter(ManagerAdapter):
+    """Firewall sections, read with their rules and written with them in one call."""
+
+    base = SECTIONS
+
+    def __init__(self, connection, kind, resource=None, section_type="LAYER3"):
+        super(SectionAdapter, self).__init__(connection, kind, resource)
+        self.list_params = {"type": section_type}
+        self._groups = None
+
+    def find(self, name):
+        section = super(SectionAdapter, self).find(name)
+        if section is not None:
+            section = dict(section, rules=self.connection.list_all("%s/%s/rules" % (self.base, section["id"])))
+        return section
+
+    def complete(self, name, desired, existing):
+        """Turn the requested position into a move when the section is elsewhere.
+
+        ``_position`` is (operation, anchor name); it only reaches the write when the section
+        must be created there (``_position``) or moved there (``_move``).
+        """
+        desired = super(SectionAdapter, self).complete(name, desired, existing)
+        position = desired.pop("_position", None)
+        if position is not None:
+            if existing is None:
+                desired["_position"] = position
+            elif not self._placed(existing, position):
+                desired["_move"] = position
+        return desired
+
+    def _order(self):
+        return [s for s in self.list() if not s.get("is_default")]
+
+    def _anchor(self, position):
+        operation, anchor = position
+        if anchor is None:
+            return None
+        for section in self.list():
+            if section.get("display_name") == anchor:
+                return section
+        raise ValidationError("position_anchor", "there is no section named '%s' to place the section %s it" % (anchor, operation))
+
+    def _placed(self, existing, position):
+        operation = position[0]
+        order = [s.get("id") for s in self._order()]
+        index = order.index(existing["id"]) if existing["id"] in order else -1
+        if operation == "top":
+            return index == 0
+        if operation == "bottom":
+            return index == len(order) - 1
+        anchor = self._anchor(position)["id"]
+        neighbour = index + 1 if operation == "before" else index - 1
+        return 0 <= neighbour < len(order) and order[neighbour] == anchor
+
+    def _groups_by_name(self):
+        if self._groups is None:
+            self._groups = {}
+            for group in self.connection.list_all(NS_GROUPS):
+                self._groups.setdefault(group.get("display_name"), group["id"])
+        return self._groups
+
+    def _resolve(self, refs, option):
+        resolved = []
+        for ref in refs or []:
+            if ref.get("target_type") == "NSGroup" and not ref.get("target_id"):
+                name = ref.get("target_display_name")
+                group_id = self._groups_by_name().get(name)
+                if group_id is None:
+                    raise ValidationError(option, "there is no NSGroup named '%s'" % name)
+                ref = {"target_type": "NSGroup", "target_id": group_id}
+            else:
+                ref = dict((k, v) for k, v in ref.items() if k in ("target_type", "target_id"))
+            resolved.append(ref)
+        return resolved
+
+    def _wire_rules(self, rules, existing_rules):
+        ids = dict((r.get("display_name"), r.get("id")) for r in existing_rules or [])
+        wired = []
+        for index, rule in enumerate(rules):
+            option = "rules[%d]" % index
+            rule = copy.deepcopy(rule)
+            for key in ("sources", "destinations", "applied_tos"):
+                rule[key] = self._resolve(rule.get(key), "%s.%s" % (option, key))
+            if ids.get(rule["display_name"]):
+                rule["id"] = ids[rule["display_name"]]
+            wired.append(rule)
+        return wired
+
+    def _section_body(self, body, existing=None):
+        sent = dict((k, copy.deepcopy(v)) for k, v in body.items() if k not in ("rules", "_move", "_position"))
+        if "applied_tos" in sent:
+            sent["applied_tos"] = self._resolve(sent["applied_tos"], "applied_to")
+        sent["resource_type"] = "FirewallSectionRuleList"
+        sent["rules"] = self._wire_rules(body.get("rules") or [], (existing or {}).get("rules"))
+        return sent
+
+    def _operation(self, position):
+        position = position or ("top", None)
+        params = {"operation": "insert_%s" % position[0]}
+        anchor = self._anchor(position)
+        if anchor is not None:
+            params["id"] = anchor["id"]
+        return params
+
+    def create(self, name, body):
+        sent = self._section_body(dict(body, display_name=name))
+        params = dict(self._operation(body.get("_position")), action="create_with_rules")
+        dummy, data, dummy2 = self.connection.request("POST", self.base, params=params, body=sent)
+        return data
+
+    def update(self, existing, body):
+        path = "%s/%s" % (self.base, existing["id"])
+        move = body.get("_move")
+
+        def write(current):
+            base = current if current is not None else existing
+            sent = self._section_body(dict(body, _revision=base.get("_revision")), existing)
+            params = dict(self._operation(move), action="revise_with_rules") if move else {"action": "update_with_rules"}
+            dummy, data, dummy2 = self.connection.request("POST", path, params=params, body=sent)
+            return data
+
+        return with_revision_retry(self.connection, lambda: self.connection.get(path), write)
+
+    def delete(self, existing):
+        if existing.get("is_default"):
+            raise ValidationError("name", "the default section cannot be deleted")
+        self.connection.request("DELETE", "%s/%s" % (self.base, existing["id"]), params={"cascade": "true"})
