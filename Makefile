@@ -41,7 +41,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # .lab/lab.env is a shell-sourceable KEY=VALUE file written by lab/labctl.py start.
 load_lab_env = set -a; . "$(LAB_DIR)/lab.env"; set +a
 
-.PHONY: help venv collection-root sanity sanity-bootstrap lint ruff ansible-lint unit integration \
+.PHONY: vcsim help venv collection-root sanity sanity-bootstrap lint ruff ansible-lint unit integration \
         lab-start lab-stop demo bench test clean distclean
 
 help:
@@ -91,7 +91,11 @@ unit: venv collection-root
 	@if [ -z "$(strip $(UNIT_DIRS))" ]; then echo "make unit: neither tests/unit nor tests/lab exists" >&2; exit 1; fi
 	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest --junitxml="$(BUILD_DIR)/test-results/unit.xml" $(PYTEST_ARGS) $(UNIT_DIRS)
 
-integration: venv collection-root
+# VMware's vCenter simulator, built from the Go module proxy into .cache/bin (skipped when cached).
+vcsim:
+	tests/vcsim/build.sh
+
+integration: venv collection-root vcsim
 	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest -v --junitxml="$(BUILD_DIR)/test-results/integration.xml" $(PYTEST_ARGS) tests/integration
 
 ## ---------------------------------------------------------------- lab, demo, benchmarks
