@@ -41,7 +41,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # .lab/lab.env is a shell-sourceable KEY=VALUE file written by lab/labctl.py start.
 load_lab_env = set -a; . "$(LAB_DIR)/lab.env"; set +a
 
-.PHONY: vcsim help venv collection-root sanity sanity-bootstrap lint ruff ansible-lint unit integration \
+.PHONY: shellcheck vcsim help venv collection-root sanity sanity-bootstrap lint ruff ansible-lint unit integration \
         lab-start lab-stop demo bench test clean distclean
 
 help:
@@ -71,7 +71,11 @@ collection-root:
 sanity-bootstrap: venv
 	@$(PY) tests/sanity/bootstrap_get_pip.py
 
-sanity: venv collection-root sanity-bootstrap
+# ansible-test's shellcheck test needs Debian's shellcheck; without it the test is skipped.
+shellcheck:
+	@command -v shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+
+sanity: venv collection-root sanity-bootstrap shellcheck
 	cd "$(COLL_LINK)" && ANSIBLE_TEST_CONTENT_ROOT="$(COLL_LINK)" ansible-test sanity --requirements --python $(SANITY_PYTHON) --color no $(SANITY_ARGS)
 
 ruff: venv
