@@ -1,12 +1,12 @@
 """Start, stop and query the microseg lab (HTTPS emulators of the product APIs).
 
-    python lab/labctl.py start  --dir DIR [--sqlite] [--prisma-port N]
+    python lab/labctl.py start  --dir DIR [--sqlite] [--prisma-port N] [--nsxt-port N]
     python lab/labctl.py stop   --dir DIR
     python lab/labctl.py status --dir DIR
 
 ``start`` runs the lab as a background process on 127.0.0.1 and returns once it answers. DIR
 receives ca.pem (the lab CA, kept across runs), server.pem/server.key, lab.pid, lab.log,
-lab.json (URLs, token, namespace, CA path per product) and lab.env (shell variables).
+lab.json (URLs, credentials, CA path per product) and lab.env (shell variables).
 ``stop`` is idempotent. ``status`` exits 0 when the lab runs and answers, 3 otherwise.
 """
 
@@ -112,7 +112,14 @@ def _log_tail(state_dir: str, lines: int = 30) -> str:
 
 
 def _summary(description: dict) -> str:
-    return "\n".join("%s: %s (namespace %s)" % (name, s.get("url"), s.get("namespace", "-")) for name, s in description.items())
+    lines = []
+    for name, section in description.items():
+        if "namespace" in section:
+            detail = "namespace %s" % section["namespace"]
+        else:
+            detail = "user %s" % section.get("username", "-")
+        lines.append("%s: %s (%s)" % (name, section.get("url"), detail))
+    return "\n".join(lines)
 
 
 def cmd_start(args) -> int:
@@ -130,7 +137,8 @@ def cmd_start(args) -> int:
             os.unlink(_path(state_dir, name))
         except OSError:
             pass
-    command = [sys.executable, os.path.join(HERE, "labctl.py"), "_serve", "--dir", state_dir, "--prisma-port", str(args.prisma_port)]
+    command = [sys.executable, os.path.join(HERE, "labctl.py"), "_serve", "--dir", state_dir, "--prisma-port", str(args.prisma_port),
+               "--nsxt-port", str(args.nsxt_port)]
     if args.sqlite:
         command.append("--sqlite")
     with open(_path(state_dir, "lab.log"), "ab") as log, open(os.devnull, "rb") as devnull:
@@ -203,7 +211,7 @@ def cmd_status(args) -> int:
 def cmd_serve(args) -> int:
     from microseg_lab.daemon import run
 
-    return run(os.path.abspath(args.dir), sqlite=args.sqlite, ports={"prisma": args.prisma_port})
+    return run(os.path.abspath(args.dir), sqlite=args.sqlite, ports={"prisma": args.prisma_port, "nsxt": args.nsxt_port})
 
 
 def main(argv=None) -> int:
@@ -214,6 +222,7 @@ def main(argv=None) -> int:
         p.add_argument("--dir", required=True, help="state directory (created if missing)")
         p.add_argument("--sqlite", action="store_true", help="persist objects in DIR/<product>.sqlite")
         p.add_argument("--prisma-port", type=int, default=0, help="Prisma API port on 127.0.0.1 (0 = any free port)")
+        p.add_argument("--nsxt-port", type=int, default=0, help="NSX-T manager API port on 127.0.0.1 (0 = any free port)")
     for name, helptext in (("stop", "stop the lab (idempotent)"), ("status", "exit 0 when the lab runs and answers")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--dir", required=True, help="state directory")

@@ -30,8 +30,26 @@ def _prisma_factory(state_dir: str, sqlite: bool, logger: logging.Logger):
     return PrismaProduct(state_dir, sqlite=sqlite, logger=logger)
 
 
+def _nsxt_factory(state_dir: str, sqlite: bool, logger: logging.Logger):
+    from .nsxt import NsxtProduct
+
+    return NsxtProduct(state_dir, sqlite=sqlite, logger=logger)
+
+
 # Product name -> factory(state_dir, sqlite, logger). Later products register here.
-PRODUCTS = {"prisma": _prisma_factory}
+PRODUCTS = {"prisma": _prisma_factory, "nsxt": _nsxt_factory}
+
+
+class ProductHTTPServer(LabHTTPServer):
+    """A product server whose product may answer extra admin routes (``lab_admin``) first."""
+
+    def admin(self, request):
+        hook = getattr(self.product, "lab_admin", None)
+        if hook is not None:
+            response = hook(request)
+            if response is not None:
+                return response
+        return super().admin(request)
 
 
 def setup_logging(state_dir: str) -> logging.Logger:
@@ -69,7 +87,7 @@ def run(state_dir: str, sqlite: bool = False, ports: dict[str, int] | None = Non
     state_dir = os.path.abspath(state_dir)
     os.makedirs(state_dir, exist_ok=True)
     logger = setup_logging(state_dir)
-    ports = ports or {"prisma": 0}
+    ports = ports or {name: 0 for name in PRODUCTS}
     with open(os.path.join(state_dir, LAB_PID), "w") as handle:
         handle.write("%d\n" % os.getpid())
 
@@ -90,7 +108,7 @@ def run(state_dir: str, sqlite: bool = False, ports: dict[str, int] | None = Non
         for name, port in ports.items():
             product_logger = logger.getChild(name)
             product = PRODUCTS[name](state_dir, sqlite, product_logger)
-            server = LabHTTPServer((LISTEN_ADDRESS, port), product, context, product_logger)
+            server = ProductHTTPServer((LISTEN_ADDRESS, port), product, context, product_logger)
             product.start("https://%s:%d" % (LISTEN_ADDRESS, server.port), ca)
             servers.append(server)
             logger.info("%s listening on https://%s:%d%s", name, LISTEN_ADDRESS, server.port, " (SQLite)" if sqlite else "")

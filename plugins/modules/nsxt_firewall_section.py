@@ -168,7 +168,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manage
     canon_section_rules,
     references,
 )
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import COMMON_FIELDS, NsxtManagerModule, build_common, common_spec
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import COMMON_FIELDS, NsxtManagerModule, build_common, common_spec, rule_spec
 
 KIND = Kind(
     "FirewallSection",
@@ -184,21 +184,7 @@ KIND = Kind(
     identity="display_name",
 )
 
-RULE_SPEC = dict(
-    name=dict(type="str", required=True),
-    action=dict(type="str", required=True, choices=["allow", "drop", "reject"]),
-    sources=dict(type="list", elements="str"),
-    destinations=dict(type="list", elements="str"),
-    services=dict(type="list", elements="str", default=["any"]),
-    applied_to=dict(type="list", elements="str"),
-    direction=dict(type="str", choices=["in", "out", "in_out"], default="in_out"),
-    ip_protocol=dict(type="str", choices=["ipv4", "ipv6", "ipv4_ipv6"], default="ipv4_ipv6"),
-    logged=dict(type="bool", default=False),
-    disabled=dict(type="bool", default=False),
-    sources_excluded=dict(type="bool", default=False),
-    destinations_excluded=dict(type="bool", default=False),
-    notes=dict(type="str"),
-)
+RULE_SPEC = rule_spec(["allow", "drop", "reject"])
 
 OBJECT_SPEC = common_spec()
 OBJECT_SPEC.update(

@@ -20,6 +20,7 @@ description:
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
+  - microseg.segmentation.nsxt.info
 options:
   api:
     description: Which API's firewall to read.
@@ -52,18 +53,6 @@ options:
         description: The verdict the flow must get.
         type: str
         choices: [allow, deny]
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  action_group:
-    description: Use C(group/microseg.segmentation.nsxt) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - microseg.segmentation.nsxt
 """
 
 EXAMPLES = r"""

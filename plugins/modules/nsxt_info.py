@@ -18,6 +18,7 @@ description:
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
+  - microseg.segmentation.nsxt.info
 options:
   kind:
     description: What to read.
@@ -40,18 +41,6 @@ options:
     description: For groups, also read the effective members.
     type: bool
     default: false
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  action_group:
-    description: Use C(group/microseg.segmentation.nsxt) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - microseg.segmentation.nsxt
 """
 
 EXAMPLES = r"""

@@ -156,7 +156,7 @@ objects:
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import COMMON_FIELDS, NsxtPolicyModule, build_common, common_spec
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import COMMON_FIELDS, NsxtPolicyModule, build_common, common_spec, rule_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import (
     CATEGORIES,
     SecurityPolicyAdapter,
@@ -185,22 +185,7 @@ KIND = Kind(
     identity="id",
 )
 
-RULE_SPEC = dict(
-    name=dict(type="str", required=True),
-    id=dict(type="str"),
-    action=dict(type="str", required=True, choices=["allow", "drop", "reject", "jump_to_application"]),
-    sources=dict(type="list", elements="str"),
-    destinations=dict(type="list", elements="str"),
-    services=dict(type="list", elements="str", default=["any"]),
-    applied_to=dict(type="list", elements="str"),
-    direction=dict(type="str", choices=["in", "out", "in_out"], default="in_out"),
-    ip_protocol=dict(type="str", choices=["ipv4", "ipv6", "ipv4_ipv6"], default="ipv4_ipv6"),
-    logged=dict(type="bool", default=False),
-    disabled=dict(type="bool", default=False),
-    sources_excluded=dict(type="bool", default=False),
-    destinations_excluded=dict(type="bool", default=False),
-    notes=dict(type="str"),
-)
+RULE_SPEC = dict(rule_spec(["allow", "drop", "reject", "jump_to_application"]), id=dict(type="str"))
 
 OBJECT_SPEC = common_spec()
 OBJECT_SPEC.update(

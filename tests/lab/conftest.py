@@ -39,3 +39,21 @@ def appcred_files(lab_info, tmp_path):
     cert.write_bytes(base64.b64decode(cred["certificate"]))
     key.write_bytes(base64.b64decode(cred["certificateKey"]))
     return cred, str(cert), str(key)
+
+
+# ---------------------------------------------------------------- NSX-T (same lab, its own port)
+
+
+@pytest.fixture(scope="session")
+def nsxt_info(lab_dir) -> dict:
+    return read_lab_json(lab_dir)["nsxt"]
+
+
+@pytest.fixture
+def nsx(nsxt_info):
+    from nsxt_helpers import NsxClient
+
+    client = NsxClient(nsxt_info)
+    reset = client.admin("POST", "/_lab/reset")
+    assert reset.status_code == 200, reset.text
+    return client

@@ -18,6 +18,25 @@ COMMON_FIELDS = [
 ]
 
 
+def rule_spec(actions):
+    """Argument spec of a firewall rule; both APIs take the same options but their actions."""
+    return dict(
+        name=dict(type="str", required=True),
+        action=dict(type="str", required=True, choices=list(actions)),
+        sources=dict(type="list", elements="str"),
+        destinations=dict(type="list", elements="str"),
+        services=dict(type="list", elements="str", default=["any"]),
+        applied_to=dict(type="list", elements="str"),
+        direction=dict(type="str", choices=["in", "out", "in_out"], default="in_out"),
+        ip_protocol=dict(type="str", choices=["ipv4", "ipv6", "ipv4_ipv6"], default="ipv4_ipv6"),
+        logged=dict(type="bool", default=False),
+        disabled=dict(type="bool", default=False),
+        sources_excluded=dict(type="bool", default=False),
+        destinations_excluded=dict(type="bool", default=False),
+        notes=dict(type="str"),
+    )
+
+
 def common_spec():
     return dict(name=dict(type="str"), description=dict(type="str"), tags=dict(type="list", elements="raw"))
 
