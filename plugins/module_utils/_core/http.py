@@ -96,7 +96,7 @@ class HttpClient:
 
     def __init__(self, base_url, headers=None, validate_certs=True, ca_path=None, timeout=30,
                  retries=5, backoff=0.5, max_backoff=20.0, max_retry_time=120.0, client_cert=None,
-                 secrets=(), pool_size=10, error_parser=None, sleep=time.sleep):
+                 secrets=(), pool_size=10, error_parser=None, sleep=time.sleep, signer=None):
         if not HAS_REQUESTS:
             raise ApiError("the python 'requests' library is required")
         self.base_url = base_url.rstrip("/")
@@ -108,6 +108,9 @@ class HttpClient:
         self.secrets = list(secrets)
         self.error_parser = error_parser
         self.sleep = sleep
+        # signer(prepared_request) adds authentication headers computed from the exact request
+        # (method, path and query, body); it runs again for every attempt.
+        self.signer = signer
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
         self.session.mount("https://", adapter)
@@ -155,7 +158,11 @@ class HttpClient:
         while True:
             self._count("reads" if method in READ_METHODS else "writes")
             try:
-                resp = self.session.request(method, url, params=params, data=payload, headers=headers, timeout=self.timeout, verify=self.verify)
+                prepared = self.session.prepare_request(requests.Request(method, url, params=params, data=payload, headers=headers))
+                if self.signer is not None:
+                    self.signer(prepared)
+                settings = self.session.merge_environment_settings(prepared.url, {}, None, self.verify, self.session.cert)
+                resp = self.session.send(prepared, timeout=self.timeout, **settings)
             except requests.exceptions.SSLError as exc:
                 raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
