@@ -118,17 +118,18 @@ def build_group_expression(params, prefix):
     return expression
 
 
+def _ip_value(value, path):
+    """One address, CIDR or range (``first-last``); ``path`` is the option named in errors."""
+    if "-" in value:
+        first, dummy, last = value.partition("-")
+        return "%s-%s" % (validate_ip_address(first.strip(), path), validate_ip_address(last.strip(), path))
+    if "/" in value:
+        return validate_cidr(value, path)
+    return validate_ip_address(value, path)
+
+
 def _ip_list(values, option):
-    checked = []
-    for index, value in enumerate(values):
-        path = "%s[%d]" % (option, index)
-        if "-" in value:
-            first, dummy, last = value.partition("-")
-            checked.append("%s-%s" % (validate_ip_address(first.strip(), path), validate_ip_address(last.strip(), path)))
-        elif "/" in value:
-            checked.append(validate_cidr(value, path))
-        else:
-            checked.append(validate_ip_address(value, path))
+    checked = [_ip_value(value, "%s[%d]" % (option, index)) for index, value in enumerate(values)]
     if len(checked) > 4000:
         raise ValidationError(option, "at most 4000 addresses per expression")
     return checked
@@ -141,7 +142,7 @@ def group_ref(value, domain, option):
     if value.startswith("/"):
         return value
     if any(ch in value for ch in ":/") or value.replace(".", "").replace("-", "").isdigit():
-        return _ip_list([value], option)[0]
+        return _ip_value(value, option)
     return "%s/infra/domains/%s/groups/%s" % ("", domain, check_id(value, option))
 
 
