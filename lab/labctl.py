@@ -1,6 +1,6 @@
 """Start, stop and query the microseg lab (HTTPS emulators of the product APIs).
 
-    python lab/labctl.py start  --dir DIR [--sqlite] [--prisma-port N] [--nsxt-port N]
+    python lab/labctl.py start  --dir DIR [--sqlite] [--prisma-port N] [--nsxt-port N] [--sw-port N]
     python lab/labctl.py stop   --dir DIR
     python lab/labctl.py status --dir DIR
 
@@ -116,6 +116,8 @@ def _summary(description: dict) -> str:
     for name, section in description.items():
         if "namespace" in section:
             detail = "namespace %s" % section["namespace"]
+        elif "api_key" in section:
+            detail = "signed requests, API key and secret in lab.json"
         else:
             detail = "user %s" % section.get("username", "-")
         lines.append("%s: %s (%s)" % (name, section.get("url"), detail))
@@ -138,7 +140,7 @@ def cmd_start(args) -> int:
         except OSError:
             pass
     command = [sys.executable, os.path.join(HERE, "labctl.py"), "_serve", "--dir", state_dir, "--prisma-port", str(args.prisma_port),
-               "--nsxt-port", str(args.nsxt_port)]
+               "--nsxt-port", str(args.nsxt_port), "--sw-port", str(args.sw_port)]
     if args.sqlite:
         command.append("--sqlite")
     with open(_path(state_dir, "lab.log"), "ab") as log, open(os.devnull, "rb") as devnull:
@@ -211,7 +213,8 @@ def cmd_status(args) -> int:
 def cmd_serve(args) -> int:
     from microseg_lab.daemon import run
 
-    return run(os.path.abspath(args.dir), sqlite=args.sqlite, ports={"prisma": args.prisma_port, "nsxt": args.nsxt_port})
+    ports = {"prisma": args.prisma_port, "nsxt": args.nsxt_port, "secure_workload": args.sw_port}
+    return run(os.path.abspath(args.dir), sqlite=args.sqlite, ports=ports)
 
 
 def main(argv=None) -> int:
@@ -223,6 +226,7 @@ def main(argv=None) -> int:
         p.add_argument("--sqlite", action="store_true", help="persist objects in DIR/<product>.sqlite")
         p.add_argument("--prisma-port", type=int, default=0, help="Prisma API port on 127.0.0.1 (0 = any free port)")
         p.add_argument("--nsxt-port", type=int, default=0, help="NSX-T manager API port on 127.0.0.1 (0 = any free port)")
+        p.add_argument("--sw-port", type=int, default=0, help="Secure Workload OpenAPI port on 127.0.0.1 (0 = any free port)")
     for name, helptext in (("stop", "stop the lab (idempotent)"), ("status", "exit 0 when the lab runs and answers")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--dir", required=True, help="state directory")

@@ -15,7 +15,7 @@ import ssl
 import threading
 
 from .common.pki import ensure_ca, write_public, write_server_cert
-from .common.server import LabHTTPServer, serve_in_thread
+from .common.server import LabHTTPServer, LabRequestHandler, serve_in_thread
 
 LISTEN_ADDRESS = "127.0.0.1"
 LAB_JSON = "lab.json"
@@ -36,12 +36,36 @@ def _nsxt_factory(state_dir: str, sqlite: bool, logger: logging.Logger):
     return NsxtProduct(state_dir, sqlite=sqlite, logger=logger)
 
 
+def _secure_workload_factory(state_dir: str, sqlite: bool, logger: logging.Logger):
+    from .secure_workload import SecureWorkloadProduct
+
+    return SecureWorkloadProduct(state_dir, sqlite=sqlite, logger=logger)
+
+
 # Product name -> factory(state_dir, sqlite, logger). Later products register here.
-PRODUCTS = {"prisma": _prisma_factory, "nsxt": _nsxt_factory}
+PRODUCTS = {"prisma": _prisma_factory, "nsxt": _nsxt_factory, "secure_workload": _secure_workload_factory}
+
+
+class ProductRequestHandler(LabRequestHandler):
+    """Keeps the raw request target (path and query exactly as sent) on the request headers.
+
+    Secure Workload clients sign the path with its query string byte for byte; the parsed query
+    of ``Request`` cannot give it back, so the product reads ``request.headers.request_target``.
+    """
+
+    def parse_request(self):
+        parsed = super().parse_request()
+        if parsed and self.headers is not None:
+            self.headers.request_target = self.path
+        return parsed
 
 
 class ProductHTTPServer(LabHTTPServer):
     """A product server whose product may answer extra admin routes (``lab_admin``) first."""
+
+    def __init__(self, address, product, ssl_context, logger):
+        super().__init__(address, product, ssl_context, logger)
+        self.RequestHandlerClass = ProductRequestHandler
 
     def admin(self, request):
         hook = getattr(self.product, "lab_admin", None)

@@ -82,9 +82,19 @@ options:
   purge:
     description:
       - With O(items), also delete the objects of this kind that carry the tag
-        C(managed-by|microseg.segmentation) and are not in O(items).
+        C(managed-by|microseg.segmentation) (and C(managed-scope|<purge_scope>) when O(purge_scope) is set)
+        and are not in O(items).
+      - The Policy API modules purge within their C(domain); the Manager API modules need O(purge_scope), because
+        their objects are global to the manager.
     type: bool
     default: false
+  purge_scope:
+    description:
+      - A name for the set of objects this list form owns. The list form tags every object it declares with
+        C(managed-scope|<purge_scope>), and a purge only deletes objects carrying that tag, so that two
+        playbooks managing the same kind on one manager never purge each other's objects.
+      - Required with O(purge) on the Manager API modules.
+    type: str
   parallel:
     description:
       - With O(items), how many writes are sent at once (1 to 32), where the API has no single bulk write.

@@ -229,7 +229,9 @@ class FirewallSectionModule(NsxtManagerModule):
         return super(FirewallSectionModule, self)._declared(module)
 
     def adapter(self, connection, params):
-        return SectionAdapter(connection, self.kind, section_type=params["section_type"])
+        adapter = SectionAdapter(connection, self.kind, section_type=params["section_type"])
+        adapter.purge_scope = params.get("purge_scope")
+        return adapter
 
 
 def main():

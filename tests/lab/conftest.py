@@ -57,3 +57,21 @@ def nsx(nsxt_info):
     reset = client.admin("POST", "/_lab/reset")
     assert reset.status_code == 200, reset.text
     return client
+
+
+# ---------------------------------------------------------------- Cisco Secure Workload (same lab, its own port)
+
+
+@pytest.fixture(scope="session")
+def sw_info(lab_dir) -> dict:
+    return read_lab_json(lab_dir)["secure_workload"]
+
+
+@pytest.fixture
+def sw(sw_info):
+    from sw_helpers import SwClient
+
+    client = SwClient(sw_info)
+    reset = client.admin("POST", "/_lab/reset")
+    assert reset.status_code == 200, reset.text
+    return client

@@ -198,7 +198,8 @@ class Reconciler:
     The adapter provides ``find(name)``, ``list()``, ``create(name, body)``, ``update(existing,
     body)``, ``delete(existing)``, ``object_id(obj)``, ``name_of(obj)``,
     ``complete(name, desired, existing)`` (adds what the product manages by itself, such as the
-    management tag) and ``is_managed(obj)`` (may a purge delete it).
+    management tag) and ``is_managed(obj)`` (may a purge delete it); optionally ``prepare(changes)``
+    (checks all pending writes before the first) and ``apply_bulk(changes)`` (one atomic write).
     """
 
     def __init__(self, kind, adapter, check_mode=False, parallel=8):
@@ -231,6 +232,7 @@ class Reconciler:
         if state == "present":
             desired = self.adapter.complete(name, desired, existing)
         change = plan(self.kind, name, desired, existing, state)
+        self._prepare([change])
         self._apply(change)
         result = {"changed": change.changed, "action": change.action}
         obj = change.result if change.action != "delete" else None
@@ -266,11 +268,19 @@ class Reconciler:
                 obj = existing_by_name[name]
                 if name not in declared and self.adapter.is_managed(obj):
                     changes.append(Change("delete", name, existing=obj))
+        self._prepare([c for c in changes if c.changed])
         self._run_all([c for c in changes if c.changed])
         for change in changes:
             if not change.changed:
                 change.result = change.existing
         return self._summarise(changes, want_diff)
+
+    def _prepare(self, changes):
+        """Let the adapter check every pending write (references to other objects, say) before the
+        first one is sent; in check mode too, so that it predicts the failure a real run would meet."""
+        prepare = getattr(self.adapter, "prepare", None)
+        if prepare is not None and any(c.changed for c in changes):
+            prepare([c for c in changes if c.changed])
 
     def _run_all(self, changes):
         if not changes:

@@ -156,11 +156,16 @@ def with_revision_retry(connection, read, write):
     return None
 
 
-def managed_tags(desired, existing, required, adopt, key="tags"):
+def scope_tag(purge_scope):
+    return {"scope": "managed-scope", "tag": purge_scope}
+
+
+def managed_tags(desired, existing, required, adopt, key="tags", purge_scope=None):
     """The tags to send: the task's (or the existing ones) plus what the collection manages itself.
 
     The management tag goes on created objects and on objects a list form declares (``adopt``);
-    a tag already present is kept.
+    a list form with a purge scope also tags its objects with that scope. A tag already present
+    is kept.
     """
     existing_tags = list((existing or {}).get(key) or [])
     tags = desired.get(key)
@@ -169,6 +174,11 @@ def managed_tags(desired, existing, required, adopt, key="tags"):
     required = list(required)
     if existing is None or adopt or MANAGED_TAG in existing_tags:
         required.append(MANAGED_TAG)
+    if adopt and purge_scope:
+        required.append(scope_tag(purge_scope))
+    for tag in existing_tags:
+        if tag.get("scope") == "managed-scope" and tag not in required:
+            required.append(tag)
     desired = dict(desired)
     desired[key] = list(tags) + [t for t in required if t not in tags]
     return desired
@@ -252,3 +262,11 @@ def format_service(service):
         if service.get("code") is not None:
             text += "/%s" % service["code"]
     return text
+
+
+def in_purge_scope(obj, purge_scope):
+    """May a purge of this scope delete the object: it carries the management tag, and the scope tag when there is a scope."""
+    tags = obj.get("tags") or []
+    if MANAGED_TAG not in [{"scope": t.get("scope"), "tag": t.get("tag")} for t in tags]:
+        return False
+    return purge_scope is None or scope_tag(purge_scope) in [{"scope": t.get("scope"), "tag": t.get("tag")} for t in tags]

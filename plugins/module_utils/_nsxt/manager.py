@@ -22,6 +22,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
 )
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import (
     format_service,
+    in_purge_scope,
     managed_tags,
     parse_services,
     with_revision_retry,
@@ -70,9 +71,7 @@ def build_criteria(criteria, prefix):
 
 def build_members(members, prefix):
     built = []
-    for index, member in enumerate(members):
-        if member["target_type"] == "VirtualMachine":
-            raise ValidationError("%smembers[%d].target_type" % (prefix, index), "a VirtualMachine cannot be a static member; use criteria")
+    for member in members:
         built.append({"resource_type": "NSGroupSimpleExpression", "target_type": member["target_type"], "target_property": "id",
                       "op": "EQUALS", "value": member["value"]})
     if len(built) > 500:
@@ -104,6 +103,7 @@ class ManagerAdapter:
     """Objects of one Manager API collection, found by display name."""
 
     adopt = False
+    purge_scope = None
     base = None
     list_params = None
 
@@ -130,10 +130,10 @@ class ManagerAdapter:
         return (obj or {}).get("id")
 
     def is_managed(self, obj):
-        return any(t.get("scope") == "managed-by" and t.get("tag") == "microseg.segmentation" for t in obj.get("tags") or [])
+        return in_purge_scope(obj, self.purge_scope)
 
     def complete(self, name, desired, existing):
-        return managed_tags(desired, existing, (), self.adopt)
+        return managed_tags(desired, existing, (), self.adopt, purge_scope=self.purge_scope)
 
     def predict_create(self, name, body):
         return dict(copy.deepcopy(body), display_name=name)
@@ -330,6 +330,24 @@ class SectionAdapter(ManagerAdapter):
                 ref = dict((k, v) for k, v in ref.items() if k in ("target_type", "target_id"))
             resolved.append(ref)
         return resolved
+
+    def prepare(self, changes):
+        """Resolve every group every pending write names, before the first write: one unknown name
+        fails the task with nothing written (and check mode predicts that failure)."""
+        missing = []
+        for change in changes:
+            if change.action not in ("create", "update"):
+                continue
+            body = change.body
+            named = [("applied_to", r) for r in body.get("applied_tos") or []]
+            for index, rule in enumerate(body.get("rules") or []):
+                for key in ("sources", "destinations", "applied_tos"):
+                    named.extend(("rules[%d].%s" % (index, key), r) for r in rule.get(key) or [])
+            for option, ref in named:
+                if ref.get("target_type") == "NSGroup" and not ref.get("target_id") and ref.get("target_display_name") not in self._groups_by_name():
+                    missing.append("%s '%s': %s names NSGroup '%s'" % (self.kind.title, change.name, option, ref.get("target_display_name")))
+        if missing:
+            raise ValidationError("rules", "no such NSGroup; nothing was written: " + "; ".join(missing))
 
     def _wire_rules(self, rules, existing_rules):
         ids = dict((r.get("display_name"), r.get("id")) for r in existing_rules or [])

@@ -59,7 +59,7 @@ class NsxtPolicyModule(ObjectModule):
     def __init__(self, kind, collection, object_spec, build, adapter_class, **kwargs):
         spec = dict(object_spec)
         spec["id"] = dict(type="str")
-        kwargs["extra_spec"] = dict(domain=dict(type="str", default="default"))
+        kwargs["extra_spec"] = dict(dict(kwargs.get("extra_spec") or {}), domain=dict(type="str", default="default"), purge_scope=dict(type="str"))
         super(NsxtPolicyModule, self).__init__(kind, collection, spec, build, adapter_class, **kwargs)
 
     def connection_spec(self):
@@ -69,11 +69,26 @@ class NsxtPolicyModule(ObjectModule):
         return NsxtConnection(params)
 
     def adapter(self, connection, params):
-        return self.adapter_class(connection, self.kind, self.resource, domain=params["domain"])
+        adapter = self.adapter_class(connection, self.kind, self.resource, domain=params["domain"])
+        adapter.purge_scope = params.get("purge_scope")
+        return adapter
 
 
 class NsxtManagerModule(ObjectModule):
-    """A Manager API object module: objects found by display name (ids are the server's)."""
+    """A Manager API object module: objects found by display name (ids are the server's).
+
+    Manager objects are global to the manager, so a purge must name the scope it works in.
+    """
+
+    def __init__(self, kind, resource, object_spec, build, adapter_class, **kwargs):
+        kwargs["extra_spec"] = dict(dict(kwargs.get("extra_spec") or {}), purge_scope=dict(type="str"))
+        super(NsxtManagerModule, self).__init__(kind, resource, object_spec, build, adapter_class, **kwargs)
+
+    def _declared(self, module):
+        if module.params.get("purge") and not module.params.get("purge_scope"):
+            raise ValidationError("purge_scope", "is required with purge on the Manager API: its objects are global to the manager, "
+                                  "so a purge only deletes the objects an earlier list form tagged with the same scope")
+        return super(NsxtManagerModule, self)._declared(module)
 
     @staticmethod
     def identity(values):
@@ -86,4 +101,6 @@ class NsxtManagerModule(ObjectModule):
         return NsxtConnection(params)
 
     def adapter(self, connection, params):
-        return self.adapter_class(connection, self.kind)
+        adapter = self.adapter_class(connection, self.kind)
+        adapter.purge_scope = params.get("purge_scope")
+        return adapter

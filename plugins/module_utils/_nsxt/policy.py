@@ -14,6 +14,7 @@ import re
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_cidr, validate_ip_address
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import (
     format_service,
+    in_purge_scope,
     managed_tags,
     parse_services,
     with_revision_retry,
@@ -252,6 +253,7 @@ class PolicyAdapter:
     """Objects of one Policy API collection of a domain, addressed by their id."""
 
     adopt = False
+    purge_scope = None
     required_tags = ()
 
     def __init__(self, connection, kind, collection, domain="default"):
@@ -277,13 +279,10 @@ class PolicyAdapter:
         return (obj or {}).get("path") or ((obj or {}).get("id") and self.path(obj["id"]).replace(POLICY_BASE, ""))
 
     def is_managed(self, obj):
-        return any(t.get("scope") == "managed-by" and t.get("tag") == "microseg.segmentation" for t in obj.get("tags") or [])
+        return in_purge_scope(obj, self.purge_scope)
 
     def complete(self, name, desired, existing):
-        return managed_tags(desired, existing, self.required_tags, self.adopt)
-
-    def check_references(self, bodies):
-        """Hook: fail before any write when a body refers to something that does not exist."""
+        return managed_tags(desired, existing, self.required_tags, self.adopt, purge_scope=self.purge_scope)
 
     def _body(self, name, body):
         body = copy.deepcopy(body)
@@ -297,12 +296,10 @@ class PolicyAdapter:
         return predicted
 
     def create(self, name, body):
-        self.check_references([body])
         dummy, data, dummy2 = self.connection.request("PUT", self.path(name), body=self._body(name, body))
         return data
 
     def update(self, existing, body):
-        self.check_references([body])
         changed = dict((k, v) for k, v in body.items() if existing.get(k) != v)
 
         def write(current):
@@ -318,8 +315,6 @@ class PolicyAdapter:
 
     def apply_bulk(self, changes):
         """All changes of a list form in one hierarchical PATCH of /infra (NSX applies it as a whole)."""
-        bodies = [c.body for c in changes if c.action in ("create", "update")]
-        self.check_references(bodies)
         wrapper = "Child" + self.kind.name
         children = []
         for change in changes:
@@ -342,14 +337,18 @@ class PolicyAdapter:
 class SecurityPolicyAdapter(PolicyAdapter):
     """Security policies: a rule a task no longer lists is removed (PUT replaces the rule list)."""
 
-    def check_references(self, bodies):
-        wanted = set()
-        for body in bodies:
-            wanted.update(referenced_groups(body))
+    def prepare(self, changes):
+        """Every group every pending write names must exist, checked before the first write (and in check mode)."""
+        wanted = {}
+        for change in changes:
+            if change.action in ("create", "update"):
+                for path in referenced_groups(change.body):
+                    wanted.setdefault(path, []).append(change.name)
         if not wanted:
             return
         known = set(g.get("path") or "/infra/domains/%s/groups/%s" % (self.domain, g.get("id"))
                     for g in self.connection.list_all("%s/infra/domains/%s/groups" % (POLICY_BASE, self.domain)))
         missing = sorted(p for p in wanted if p not in known and p.startswith("/infra/domains/%s/" % self.domain))
         if missing:
-            raise ValidationError("rules", "these groups do not exist: %s" % ", ".join(missing))
+            raise ValidationError("rules", "these groups do not exist, nothing was written: %s" % "; ".join(
+                "%s (named by %s)" % (p, ", ".join(sorted(set(wanted[p])))) for p in missing))
