@@ -62,11 +62,16 @@ class ObjectModule:
         """The key an object is found by (its name; some products use an id derived from it)."""
         return values.get("id") or values["name"]
 
+    # A product whose objects carry no tag cannot tell its own objects from others: no purge there.
+    supports_purge = True
+
     def argument_spec(self):
         spec = self.connection_spec()
         spec.update(copy.deepcopy(self.extra_spec))
         spec.update(copy.deepcopy(self.object_spec))
         spec.update(list_form_argument_spec())
+        if not self.supports_purge:
+            del spec["purge"]
         return spec
 
     def _item_validator(self):
@@ -124,7 +129,7 @@ class ObjectModule:
                 name, desired, state = declared[0]
                 result = reconciler.ensure(name, desired, state, want_diff=module._diff)
             else:
-                result = reconciler.ensure_many(declared, purge=module.params["purge"], want_diff=module._diff)
+                result = reconciler.ensure_many(declared, purge=module.params.get("purge", False), want_diff=module._diff)
         except ValidationError as exc:
             module.fail_json(msg=str(exc))
         except ReconcileError as exc:

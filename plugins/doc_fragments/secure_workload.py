@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment:
+    # Connection options of every Cisco Secure Workload module.
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - URL of the Secure Workload cluster, for example C(https://csw.example.com).
+      - If not set, E(SW_URL) (or E(TETRATION_URL)) is used.
+    type: str
+  api_key:
+    description:
+      - The API key. If not set, E(SW_API_KEY) (or E(TETRATION_API_KEY)) is used.
+    type: str
+  api_secret:
+    description:
+      - The API secret; every request is signed with it (HMAC-SHA256), and it is never sent or logged.
+      - If not set, E(SW_API_SECRET) (or E(TETRATION_API_SECRET)) is used.
+    type: str
+  validate_certs:
+    description:
+      - Verify the cluster's TLS certificate. If not set, E(SW_VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of the CA certificates to trust for the cluster. If not set, E(SW_CA_PATH) is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each API response. Reads, updates and deletes are retried on connection
+        errors and HTTP 429, 502, 503 and 504 with exponential backoff; a create is sent once.
+      - If not set, E(SW_TIMEOUT) is used.
+    type: int
+    default: 60
+requirements:
+  - requests
+"""
+
+    # State and list form of the Secure Workload object modules.
+    OBJECT = r"""
+options:
+  state:
+    description:
+      - V(present) creates the object or updates what the task sets; V(absent) deletes it.
+      - In the list form it is the default state of every item.
+    type: str
+    choices: [present, absent]
+    default: present
+  items:
+    description:
+      - The list form. Each item takes the object options of this module (V(name) required, and an
+        optional per-item V(state)) and is validated like a single-object task, all before any request.
+    type: list
+    elements: dict
+  parallel:
+    description: With O(items), how many writes are sent at once (1 to 32).
+    type: int
+    default: 8
+notes:
+  - A no-change run reads and does not write; check mode sends no write and predicts the result.
+  - Secure Workload objects carry no tags, so there is no purge; delete objects with O(state=absent).
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  action_group:
+    description: Use C(group/microseg.segmentation.secure_workload) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - microseg.segmentation.secure_workload
+"""

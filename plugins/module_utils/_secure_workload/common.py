@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cisco Secure Workload: connection options, the signed client, listing, and the adapter and
+runner the object modules share."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.signing import Signer
+
+API = "/openapi/v1"
+PAGE_SIZE = 100
+
+
+def sw_argument_spec():
+    """The connection options of every Secure Workload module (documented in the ``secure_workload`` fragment)."""
+    return dict(
+        url=dict(type="str", fallback=(env_fallback, ["SW_URL", "TETRATION_URL"])),
+        api_key=dict(type="str", no_log=False, fallback=(env_fallback, ["SW_API_KEY", "TETRATION_API_KEY"])),
+        api_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["SW_API_SECRET", "TETRATION_API_SECRET"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["SW_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["SW_CA_PATH"])),
+        timeout=dict(type="int", default=60, fallback=(env_fallback, ["SW_TIMEOUT"])),
+    )
+
+
+def parse_sw_error(data):
+    if isinstance(data, dict):
+        text = data.get("error") or data.get("message")
+        if data.get("details"):
+            text = "%s (details: %s)" % (text or "refused", data["details"])
+        return text
+    return None
+
+
+class SwConnection:
+    """A client that signs every request with the API key and secret."""
+
+    def __init__(self, params):
+        missing = [name for name in ("url", "api_key", "api_secret") if not params.get(name)]
+        if missing:
+            raise ApiError("%s required (or set SW_URL, SW_API_KEY and SW_API_SECRET)" % ", ".join(missing))
+        self.client = HttpClient(
+            params["url"],
+            validate_certs=params.get("validate_certs", True),
+            ca_path=params.get("ca_path"),
+            timeout=params.get("timeout") or 60,
+            error_parser=parse_sw_error,
+            secrets=[params["api_secret"]],
+            signer=Signer(params["api_key"], params["api_secret"]),
+        )
+
+    def close(self):
+        self.client.session.close()
+
+    def request(self, method, path, **kwargs):
+        # PUT and DELETE address one object: a replay cannot duplicate. POST creates and is sent once.
+        if method in ("PUT", "DELETE"):
+            kwargs.setdefault("retry_write", True)
+        dummy, data, dummy2 = self.client.request(method, API + path, **kwargs)
+        return data
+
+    def get(self, path, params=None):
+        try:
+            return self.request("GET", path, params=params)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list_all(self, path, params=None):
+        """A list endpoint's items: a plain array, or ``{results, offset}`` pages followed to the end."""
+        query = dict(params or {})
+        data = self.request("GET", path, params=query)
+        if isinstance(data, list):
+            return data
+        results = list((data or {}).get("results") or [])
+        while (data or {}).get("offset"):
+            query.update(offset=data["offset"], limit=PAGE_SIZE)
+            data = self.request("GET", path, params=query)
+            results.extend((data or {}).get("results") or [])
+        return results
+
+
+class SwAdapter:
+    """Objects of one collection, found by name among those the list call returns.
+
+    ``list_params(self)`` narrows the list (for example to one scope); ``matches(obj)`` keeps
+    only the objects of the task's scope; ``read_back(obj)`` turns a stored object into the
+    shape the fields compare (the API answers with other names than it takes in places).
+    """
+
+    path = None
+    name_key = "name"
+    adopt = False
+
+    def __init__(self, connection, kind, params):
+        self.connection = connection
+        self.kind = kind
+        self.params = params
+
+    def list_params(self):
+        return None
+
+    def matches(self, obj):
+        return True
+
+    def read_back(self, obj):
+        return obj
+
+    def list(self):
+        return [self.read_back(o) for o in self.connection.list_all(self.path, params=self.list_params()) if self.matches(o)]
+
+    def find(self, name):
+        found = [o for o in self.list() if o.get(self.name_key) == name]
+        if len(found) > 1:
+            raise ReconcileError("more than one %s is named '%s'; rename one" % (self.kind.title, name))
+        return found[0] if found else None
+
+    def name_of(self, obj):
+        return obj.get(self.name_key)
+
+    def object_id(self, obj):
+        return (obj or {}).get("id")
+
+    def complete(self, name, desired, existing):
+        return desired
+
+    def is_managed(self, obj):
+        return False
+
+    def create_body(self, name, body):
+        return dict(copy.deepcopy(body), **{self.name_key: name})
+
+    def predict_create(self, name, body):
+        return self.create_body(name, body)
+
+    def create(self, name, body):
+        return self.read_back(self.connection.request("POST", self.path, body=self.create_body(name, body)))
+
+    def update_body(self, existing, body):
+        """Only what changed is sent (the API takes partial updates)."""
+        return dict((k, v) for k, v in body.items() if existing.get(k) != v)
+
+    def update(self, existing, body):
+        data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=self.update_body(existing, body))
+        return self.read_back(data) if isinstance(data, dict) and data.get("id") else body
+
+    def delete(self, existing):
+        self.connection.request("DELETE", "%s/%s" % (self.path, existing["id"]))
+
+
+class SwObjectModule(ObjectModule):
+    """A Secure Workload object module (its objects carry no tags, so there is no purge)."""
+
+    supports_purge = False
+
+    @staticmethod
+    def identity(values):
+        return values["name"]
+
+    def connection_spec(self):
+        return sw_argument_spec()
+
+    def connect(self, params):
+        return SwConnection(params)
+
+    def adapter(self, connection, params):
+        return self.adapter_class(connection, self.kind, params)
