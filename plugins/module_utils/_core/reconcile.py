@@ -258,7 +258,7 @@ class Reconciler:
                 raise ReconcileError("%s '%s' is declared more than once" % (self.kind.title, name))
             declared.add(name)
             if name in duplicates:
-                raise ReconcileError("more than one %s is named '%s' in the namespace; address it by a unique name" % (self.kind.title, name))
+                raise ReconcileError("more than one %s is named '%s' where the task looks; address it by a unique name" % (self.kind.title, name))
             existing = existing_by_name.get(name)
             if state == "present":
                 desired = self.adapter.complete(name, desired, existing)
@@ -268,8 +268,9 @@ class Reconciler:
                 obj = existing_by_name[name]
                 if name not in declared and self.adapter.is_managed(obj):
                     changes.append(Change("delete", name, existing=obj))
-        self._prepare([c for c in changes if c.changed])
-        self._run_all([c for c in changes if c.changed])
+        pending = [c for c in changes if c.changed]
+        self._prepare(pending)
+        self._run_all(pending)
         for change in changes:
             if not change.changed:
                 change.result = change.existing
@@ -279,8 +280,9 @@ class Reconciler:
         """Let the adapter check every pending write (references to other objects, say) before the
         first one is sent; in check mode too, so that it predicts the failure a real run would meet."""
         prepare = getattr(self.adapter, "prepare", None)
-        if prepare is not None and any(c.changed for c in changes):
-            prepare([c for c in changes if c.changed])
+        pending = [c for c in changes if c.changed]
+        if prepare is not None and pending:
+            prepare(pending)
 
     def _run_all(self, changes):
         if not changes:
