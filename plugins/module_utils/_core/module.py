@@ -57,10 +57,16 @@ class ObjectModule:
     def adapter(self, connection, params):
         raise NotImplementedError
 
+    # The options that identify an object (all required, per object); most kinds have a name.
+    key_options = ("name",)
+
     @staticmethod
     def identity(values):
         """The key an object is found by (its name; some products use an id derived from it)."""
         return values.get("id") or values["name"]
+
+    def check_task(self, params):
+        """Hook: validate task-level options before any request."""
 
     # A product whose objects carry no tag cannot tell its own objects from others: no purge there.
     supports_purge = True
@@ -76,15 +82,21 @@ class ObjectModule:
 
     def _item_validator(self):
         spec = copy.deepcopy(self.object_spec)
-        spec["name"]["required"] = True
         spec["state"] = dict(type="str", choices=["present", "absent"])
         return ArgumentSpecValidator(spec, mutually_exclusive=self.mutually_exclusive, required_together=self.required_together)
 
     def _declared(self, module):
         params = module.params
+        self.check_task(params)
         if params.get("items") is None:
+            missing = [option for option in self.key_options if params.get(option) is None]
+            if missing:
+                raise ValidationError(missing[0], "is required unless items is used")
             desired = self.build(params, "") if params["state"] == "present" else {}
             return [(self.identity(params), desired, params["state"])]
+        given = [option for option in self.key_options if params.get(option) is not None]
+        if given:
+            raise ValidationError(given[0], "cannot be used with items (set it in each item)")
         validator = self._item_validator()
         declared = []
         for index, item in enumerate(params["items"]):
@@ -96,6 +108,9 @@ class ObjectModule:
             if checked.error_messages:
                 raise ValidationError(prefix.rstrip("."), "; ".join(checked.error_messages))
             values = checked.validated_parameters
+            missing = [option for option in self.key_options if values.get(option) is None]
+            if missing:
+                raise ValidationError(prefix + missing[0], "is required")
             state = values.get("state") or params["state"]
             desired = self.build(values, prefix) if state == "present" else {}
             declared.append((self.identity(values), desired, state))
@@ -105,8 +120,7 @@ class ObjectModule:
         module = AnsibleModule(
             argument_spec=self.argument_spec(),
             supports_check_mode=True,
-            required_one_of=[["name", "items"]],
-            mutually_exclusive=[["name", "items"]] + self.mutually_exclusive,
+            mutually_exclusive=self.mutually_exclusive,
             required_together=self.required_together,
         )
         if not HAS_REQUESTS:
@@ -124,15 +138,17 @@ class ObjectModule:
             connection = self.connect(module.params)
             adapter = self.adapter(connection, module.params)
             adapter.adopt = module.params.get("items") is not None
+            canonical = getattr(adapter, "canonical", None)
+            if canonical is not None:
+                # keys that name other objects become canonical once the adapter has read them
+                declared = [(canonical(key, state), desired, state) for key, desired, state in declared]
             reconciler = Reconciler(self.kind, adapter, check_mode=module.check_mode, parallel=module.params["parallel"])
             if module.params.get("items") is None:
                 name, desired, state = declared[0]
                 result = reconciler.ensure(name, desired, state, want_diff=module._diff)
             else:
                 result = reconciler.ensure_many(declared, purge=module.params.get("purge", False), want_diff=module._diff)
-        except ValidationError as exc:
-            module.fail_json(msg=str(exc))
-        except ReconcileError as exc:
+        except (ValidationError, ReconcileError) as exc:
             module.fail_json(msg=str(exc))
         except ApiError as exc:
             module.fail_json(**exc.to_result())

@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cisco Secure Workload: agent config profiles and intents, and external orchestrators."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import Key, SwDirectory
+
+PROFILES = "/inventory_config/profiles"
+INTENTS = "/inventory_config/intents"
+
+PROFILE_SWITCHES = (
+    "allow_broadcast", "allow_link_local", "allow_multicast", "auto_upgrade_opt_out", "data_plane_disabled",
+    "enable_conversation_flows", "enable_dns", "enable_forensics", "enable_meltdown", "enable_pid_lookup",
+    "preserve_existing_rules",
+)
+PROFILE_MODES = ("cpu_quota_mode", "enforcement_cpu_quota_mode", "forensics_cpu_quota_mode")
+# (option, lowest, highest)
+PROFILE_RANGES = (
+    ("cpu_quota_pct", 1, 100), ("enforcement_cpu_quota_pct", 1, 100), ("forensics_cpu_quota_pct", 1, 100),
+    ("cpu_quota_us", 10000, 1000000), ("enforcement_cpu_quota_us", 10000, 1000000), ("forensics_cpu_quota_us", 10000, 1000000),
+    ("max_rss_limit_mb", 200, 2048), ("enforcement_max_rss_limit_mb", 128, 2048), ("forensics_mem_quota_mb", 128, 2048),
+    ("max_rss_limit", 200 * 1048576, 2048 * 1048576), ("enforcement_max_rss_limit", 128 * 1048576, 2048 * 1048576),
+    ("forensics_mem_quota_bytes", 128 * 1048576, 2048 * 1048576),
+)
+PROFILE_EXCLUSIVE = (
+    ("cpu_quota_pct", "cpu_quota_us"), ("enforcement_cpu_quota_pct", "enforcement_cpu_quota_us"),
+    ("forensics_cpu_quota_pct", "forensics_cpu_quota_us"), ("max_rss_limit_mb", "max_rss_limit"),
+    ("enforcement_max_rss_limit_mb", "enforcement_max_rss_limit"), ("forensics_mem_quota_mb", "forensics_mem_quota_bytes"),
+)
+
+
+def profile_spec():
+    spec = dict(name=dict(type="str"), root_scope=dict(type="str"), enforcement_enabled=dict(type="bool"))
+    for option in PROFILE_SWITCHES:
+        spec[option] = dict(type="bool")
+    for option in PROFILE_MODES:
+        spec[option] = dict(type="int", choices=[0, 1, 2])
+    for entry in PROFILE_RANGES:
+        spec[entry[0]] = dict(type="int")
+    return spec
+
+
+def build_profile(params, prefix):
+    """The profile attributes the task sets, in the API's names."""
+    desired = {}
+    for option in PROFILE_SWITCHES + PROFILE_MODES:
+        if params.get(option) is not None:
+            desired[option] = params[option]
+    if params.get("enforcement_enabled") is not None:
+        desired["enforcement_disabled"] = not params["enforcement_enabled"]
+    for option, low, high in PROFILE_RANGES:
+        value = params.get(option)
+        if value is None:
+            continue
+        if not low <= value <= high:
+            raise ValidationError(prefix + option, "must be between %d and %d, got %d" % (low, high, value))
+        desired[option] = value
+    return desired
+
+
+class ProfileAdapter(SwAdapter):
+    """Agent config profiles, found by name in the task's root scope (or among all when it gives none)."""
+
+    path = PROFILES
+
+    def __init__(self, connection, kind, params):
+        super(ProfileAdapter, self).__init__(connection, kind, params)
+        self.directory = SwDirectory(connection)
+        self._root = None
+
+    def root_id(self):
+        if not self.params.get("root_scope"):
+            return None
+        if self._root is None:
+            given = self.params["root_scope"]
+            roots = [s for s in self.directory.scopes() if not s.get("parent_app_scope_id") and given in (s.get("name"), s.get("id"))]
+            if not roots:
+                raise ReconcileError("root_scope: no root scope is named '%s'" % given)
+            self._root = roots[0]["id"]
+        return self._root
+
+    def list_params(self):
+        root = self.root_id()
+        return {"root_app_scope_id": root} if root else None
+
+    def matches(self, obj):
+        root = self.root_id()
+        return root is None or obj.get("root_app_scope_id") == root
+
+    def complete(self, name, desired, existing):
+        if existing is None and self.root_id():
+            desired = dict(desired, root_app_scope_id=self.root_id())
+        return desired
+
+    def update_body(self, existing, body):
+        return dict((k, v) for k, v in body.items() if existing.get(k) != v and k not in ("id", "root_app_scope_id", "created_at", "updated_at"))
+
+
+# ---------------------------------------------------------------------------- intents
+
+
+def intent_key(profile, inventory_filter):
+    return Key("%s -> %s" % (profile, inventory_filter), (profile, inventory_filter))
+
+
+class IntentAdapter(SwAdapter):
+    """Agent config intents: the pair (profile, inventory filter or scope); create and delete only."""
+
+    path = INTENTS
+
+    def __init__(self, connection, kind, params):
+        super(IntentAdapter, self).__init__(connection, kind, params)
+        self.directory = SwDirectory(connection)
+        self._profiles = None
+        self._intents = None
+        self._ids = {}
+
+    def root_id(self):
+        given = self.params.get("root_scope")
+        if not given:
+            return None
+        roots = [s for s in self.directory.scopes() if not s.get("parent_app_scope_id") and given in (s.get("name"), s.get("id"))]
+        if not roots:
+            raise ReconcileError("root_scope: no root scope is named '%s'" % given)
+        return roots[0]["id"]
+
+    def profiles(self):
+        if self._profiles is None:
+            root = self.root_id()
+            self._profiles = [p for p in self.connection.list_all(PROFILES) if root is None or p.get("root_app_scope_id") == root]
+        return self._profiles
+
+    def targets(self):
+        """``(id, name)`` of every scope and inventory filter an intent may name."""
+        root = self.root_id()
+        out = []
+        for scope in self.directory.scopes():
+            if root is None or self.directory.root_of(scope) == root:
+                out.append((scope["id"], scope.get("name")))
+        for item in self.directory.filters():
+            out.append((item["id"], item.get("name")))
+        return out
+
+    @staticmethod
+    def _resolve(pairs, given, option, what):
+        if any(ident == given for ident, dummy in pairs):
+            return given
+        found = [ident for ident, name in pairs if name == given]
+        if len(found) > 1:
+            raise ReconcileError("%s: more than one %s is named '%s' (%s); give its id" % (option, what, given, ", ".join(found)))
+        return found[0] if found else None
+
+    @staticmethod
+    def _display(pairs, ident):
+        name = next((n for i, n in pairs if i == ident), None)
+        if name is None or len([1 for dummy, n in pairs if n == name]) > 1:
+            return ident
+        return name
+
+    def _profile_pairs(self):
+        return [(p["id"], p.get("name")) for p in self.profiles()]
+
+    def canonical(self, key, state):
+        profile, target = key.parts
+        profile_id = self._resolve(self._profile_pairs(), profile, "profile", "agent config profile")
+        target_id = self._resolve(self.targets(), target, "inventory_filter", "scope or inventory filter")
+        for ident, option, given, what in ((profile_id, "profile", profile, "an agent config profile"),
+                                           (target_id, "inventory_filter", target, "a scope or an inventory filter")):
+            if ident is None:
+                if state == "present":
+                    raise ReconcileError("%s: '%s' is not %s; nothing was changed" % (option, given, what))
+                return key
+        canon = intent_key(self._display(self._profile_pairs(), profile_id), self._display(self.targets(), target_id))
+        self._ids[canon] = (profile_id, target_id)
+        return canon
+
+    def read_back(self, obj):
+        obj = dict(obj)
+        obj["key"] = str(intent_key(self._display(self._profile_pairs(), obj.get("inventory_config_profile_id")),
+                                    self._display(self.targets(), obj.get("inventory_filter_id"))))
+        return obj
+
+    def list(self):
+        if self._intents is None:
+            profile_ids = set(i for i, dummy in self._profile_pairs())
+            self._intents = [self.read_back(o) for o in self.connection.list_all(INTENTS) if o.get("inventory_config_profile_id") in profile_ids]
+        return self._intents
+
+    def name_of(self, obj):
+        return obj.get("key")
+
+    def find(self, name):
+        found = [o for o in self.list() if o.get("key") == name]
+        return found[0] if found else None
+
+    def complete(self, name, desired, existing):
+        profile_id, target_id = self._ids[name]
+        return dict(desired, inventory_config_profile_id=profile_id, inventory_filter_id=target_id)
+
+    def create_body(self, name, body):
+        return dict((k, body[k]) for k in ("inventory_config_profile_id", "inventory_filter_id"))
+
+    def predict_create(self, name, body):
+        return dict(self.create_body(name, body), key=str(name))
+
+
+# ---------------------------------------------------------------------------- orchestrators
+
+
+class OrchestratorAdapter(SwAdapter):
+    """External orchestrators of one root scope (``/orchestrator/{root scope name}``), found by name.
+
+    Secrets are write-only: the API never returns them, so they are not compared; with
+    ``update_token: always`` a task that gives one sends it (and reports a change) every run.
+    """
+
+    secrets = ("auth_token", "key")
+
+    def __init__(self, connection, kind, params):
+        super(OrchestratorAdapter, self).__init__(connection, kind, params)
+        self.path = "/orchestrator/%s" % params["root_scope"]
+
+    def list(self):
+        data = self.connection.get(self.path)
+        if data is None:
+            raise ReconcileError("root_scope: no root scope is named '%s'" % self.params["root_scope"])
+        return [self.read_back(o) for o in data if self.matches(o)]
+
+    def matches(self, obj):
+        return obj.get("type") == "kubernetes"
+
+    def complete(self, name, desired, existing):
+        desired = dict(desired)
+        if existing is None:
+            desired["type"] = "kubernetes"
+            return desired
+        if self.params.get("update_token") != "always":
+            for secret in self.secrets:
+                desired.pop(secret, None)
+        return desired
+
+    def predict_create(self, name, body):
+        return dict(copy.deepcopy(body), name=name)
+
+    def update_body(self, existing, body):
+        changed = dict((k, v) for k, v in body.items() if existing.get(k) != v and k not in ("id", "created_at", "updated_at", "type"))
+        return changed
+
+    def update(self, existing, body):
+        data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=self.update_body(existing, body))
+        return self.read_back(data) if isinstance(data, dict) and data.get("id") else body

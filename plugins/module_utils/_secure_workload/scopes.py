@@ -1,0 +1,338 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cisco Secure Workload scopes, inventory filters and workspaces: the filter (query) grammar
+checked on the client, and the adapters of the three object modules."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import ipaddress
+import json
+import re
+import threading
+
+from ansible.module_utils.six import string_types
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter
+
+COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
+PRIMITIVES = COMPARISONS + ("regex", "subnet", "contains", "range")
+LOGICAL = ("and", "or")
+QUERY_TYPES = PRIMITIVES + ("in",) + LOGICAL + ("not",)
+MAX_DEPTH = 32
+
+
+def _scalar(value):
+    return isinstance(value, (string_types, int, float, bool))
+
+
+def _range_ok(value):
+    if isinstance(value, list) and len(value) == 2 and all(_scalar(v) and not isinstance(v, bool) for v in value):
+        return True
+    return isinstance(value, string_types) and "-" in value.strip("-")
+
+
+def _extra(query, where, allowed):
+    extra = sorted(set(query) - set(allowed))
+    if extra:
+        raise ValidationError(where, "unexpected key(s) %s for a '%s' filter" % (", ".join(extra), query["type"]))
+
+
+def validate_query(query, where="query", depth=0):
+    """Check the shape of a filter (the documented grammar); raise ValidationError naming the part at fault.
+
+    Primitives ``{type, field, value}`` with type eq, ne, lt, lte, gt, gte, regex, subnet, contains
+    or range; ``in`` with ``values``; ``and``/``or`` with a non-empty ``filters`` list; ``not`` with ``filter``.
+    """
+    if depth > MAX_DEPTH:
+        raise ValidationError(where, "filters are nested more than %d levels deep" % MAX_DEPTH)
+    if not isinstance(query, dict):
+        raise ValidationError(where, "a filter must be a dict with a type, got %r" % (query,))
+    kind = query.get("type")
+    if kind not in QUERY_TYPES:
+        raise ValidationError(where + ".type", "must be one of %s, got %r" % (", ".join(QUERY_TYPES), kind))
+    if kind in LOGICAL:
+        filters = query.get("filters")
+        if not isinstance(filters, list) or not filters:
+            raise ValidationError(where + ".filters", "an '%s' filter needs a non-empty list of filters" % kind)
+        for index, item in enumerate(filters):
+            validate_query(item, "%s.filters[%d]" % (where, index), depth + 1)
+        _extra(query, where, ("type", "filters"))
+        return
+    if kind == "not":
+        if query.get("filter") is None:
+            raise ValidationError(where + ".filter", "a 'not' filter needs one filter")
+        validate_query(query["filter"], where + ".filter", depth + 1)
+        _extra(query, where, ("type", "filter"))
+        return
+    field = query.get("field")
+    if not isinstance(field, string_types) or not field.strip():
+        raise ValidationError(where + ".field", "a '%s' filter needs a field (the column name)" % kind)
+    if kind == "in":
+        values = query.get("values")
+        if not isinstance(values, list) or not values:
+            raise ValidationError(where + ".values", "an 'in' filter needs a non-empty list of values")
+        for index, value in enumerate(values):
+            if not _scalar(value):
+                raise ValidationError("%s.values[%d]" % (where, index), "must be a string, number or boolean")
+        _extra(query, where, ("type", "field", "values"))
+        return
+    if query.get("value") is None:
+        raise ValidationError(where + ".value", "a '%s' filter needs a value" % kind)
+    value = query["value"]
+    if kind == "range":
+        if not _range_ok(value):
+            raise ValidationError(where + ".value", "a range is [low, high] or \"low-high\", got %r" % (value,))
+    elif not _scalar(value):
+        raise ValidationError(where + ".value", "must be a string, number or boolean")
+    elif kind == "subnet":
+        try:
+            ipaddress.ip_network(u"%s" % value, strict=False)
+        except ValueError:
+            raise ValidationError(where + ".value", "%r is not a subnet (address/prefix)" % (value,)) from None
+    elif kind == "regex":
+        try:
+            re.compile(u"%s" % value)
+        except re.error as exc:
+            raise ValidationError(where + ".value", "%r is not a valid regular expression (%s)" % (value, exc)) from None
+    elif kind == "contains" and not isinstance(value, string_types):
+        raise ValidationError(where + ".value", "a 'contains' value must be a string")
+    _extra(query, where, ("type", "field", "value"))
+
+
+def _normal_query(query):
+    """A filter with the operands of and/or in a stable order (their order does not matter)."""
+    if not isinstance(query, dict):
+        return query
+    out = dict(query)
+    if isinstance(out.get("filters"), list):
+        out["filters"] = sorted((_normal_query(f) for f in out["filters"]), key=lambda f: json.dumps(f, sort_keys=True))
+    if isinstance(out.get("filter"), dict):
+        out["filter"] = _normal_query(out["filter"])
+    return out
+
+
+def canon_query(query):
+    """Comparable form of a filter: and/or operands in any order compare equal."""
+    if query is None:
+        return None
+    return json.dumps(_normal_query(query), sort_keys=True)
+
+
+def build_query(params, prefix, option="query"):
+    """The validated filter the task set (None if unset)."""
+    query = params.get(option)
+    if query is None:
+        return None
+    validate_query(query, prefix + option)
+    return copy.deepcopy(query)
+
+
+def upper_or_none(value):
+    return value.upper() if isinstance(value, string_types) else value
+
+
+class ScopeLookup:
+    """Resolves full scope names (``Default:Apps``) with one read of the scope list, kept for the task."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self._scopes = None
+        self._lock = threading.Lock()
+
+    def all(self):
+        with self._lock:
+            if self._scopes is None:
+                self._scopes = self.connection.list_all("/app_scopes")
+            return self._scopes
+
+    def by_name(self, name):
+        for scope in self.all():
+            if scope.get("name") == name:
+                return scope
+        return None
+
+
+def find_scope(connection, name):
+    """One scope by its full name (one read, narrowed by ``exact_name``), or None."""
+    found = [s for s in connection.list_all("/app_scopes", params={"exact_name": name}) if s.get("name") == name]
+    return found[0] if found else None
+
+
+# ---------------------------------------------------------------------------------------- scopes
+
+
+class ScopeAdapter(SwAdapter):
+    """Child scopes of the task's ``parent``, found by short name in one read of the scope list."""
+
+    path = "/app_scopes"
+    name_key = "short_name"
+
+    def __init__(self, connection, kind, params):
+        SwAdapter.__init__(self, connection, kind, params)
+        self.lookup = ScopeLookup(connection)
+        self.commit = params.get("commit", True)
+
+    def parent(self):
+        return self.lookup.by_name(self.params["parent"])
+
+    def read_back(self, obj):
+        # A dirty scope's pending query is what a task compares with; the committed one stays visible.
+        obj = dict(obj)
+        if obj.get("dirty") and obj.get("dirty_short_query") is not None:
+            obj["committed_short_query"] = obj.get("short_query")
+            obj["short_query"] = obj["dirty_short_query"]
+        return obj
+
+    def list(self):
+        parent = self.parent()
+        if parent is None:
+            return []
+        return [self.read_back(s) for s in self.lookup.all() if s.get("parent_app_scope_id") == parent["id"]]
+
+    def complete(self, name, desired, existing):
+        parent = self.parent()
+        if parent is None:
+            raise ReconcileError("parent: no scope is named '%s' (give the full name, such as Default:Apps)" % self.params["parent"])
+        desired = dict(desired)
+        if existing is None:
+            desired["parent_app_scope_id"] = parent["id"]
+        elif self.commit and existing.get("dirty"):
+            # The scope waits for a commit (an earlier task used commit=false): commit it now.
+            desired["dirty"] = False
+        return desired
+
+    def predict_create(self, name, body):
+        parent = self.parent() or {}
+        predicted = dict(copy.deepcopy(body), short_name=name, name="%s:%s" % (parent.get("name"), name), dirty=False)
+        predicted.setdefault("description", None)
+        return predicted
+
+    def create_body(self, name, body):
+        payload = dict((k, v) for k, v in copy.deepcopy(body).items() if k != "dirty")
+        payload["short_name"] = name
+        return payload
+
+    def update(self, existing, body):
+        payload = dict((k, v) for k, v in body.items() if k not in ("dirty", "committed_short_query") and existing.get(k) != v)
+        result = dict(existing)
+        if payload:
+            data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=payload)
+            result = self.read_back(data) if isinstance(data, dict) and data.get("id") else dict(existing, **payload)
+        if self.commit and result.get("dirty"):
+            body = {"root_app_scope_id": existing.get("root_app_scope_id"), "sync": True}
+            self.connection.request("POST", "%s/commit_dirty" % self.path, body=body)
+            result.pop("committed_short_query", None)
+            result.update(dirty=False, dirty_short_query=None, query_committed=True)
+        return result
+
+
+# ---------------------------------------------------------------------------------------- inventory filters
+
+
+class InventoryFilterAdapter(SwAdapter):
+    """Inventory filters of the task's ``scope``: the scope by its full name, then its filters (two reads)."""
+
+    path = "/filters/inventories"
+    _scope = False
+
+    def scope(self):
+        if self._scope is False:
+            self._scope = find_scope(self.connection, self.params["scope"])
+        return self._scope
+
+    def list(self):
+        scope = self.scope()
+        if scope is None:
+            return []
+        found = self.connection.list_all(self.path, params={"app_scope_id": scope["id"]})
+        return [self.read_back(o) for o in found if o.get("app_scope_id") == scope["id"]]
+
+    def complete(self, name, desired, existing):
+        scope = self.scope()
+        if scope is None:
+            raise ReconcileError("scope: no scope is named '%s' (give the full name, such as Default:Apps)" % self.params["scope"])
+        desired = dict(desired)
+        if existing is None:
+            desired["app_scope_id"] = scope["id"]
+        return desired
+
+    @staticmethod
+    def _wire(body):
+        # The API takes the query as "query" and answers with it as "short_query".
+        out = dict(body)
+        if "short_query" in out:
+            out["query"] = out.pop("short_query")
+        return out
+
+    def predict_create(self, name, body):
+        predicted = dict(copy.deepcopy(body), name=name)
+        predicted.setdefault("primary", False)
+        predicted.setdefault("public", False)
+        return predicted
+
+    def create(self, name, body):
+        return self.read_back(self.connection.request("POST", self.path, body=self._wire(self.create_body(name, body))))
+
+    def update(self, existing, body):
+        payload = self._wire(self.update_body(existing, body))
+        data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=payload)
+        return self.read_back(data) if isinstance(data, dict) and data.get("id") else body
+
+
+# ---------------------------------------------------------------------------------------- workspaces
+
+
+class WorkspaceAdapter(InventoryFilterAdapter):
+    """Workspaces (``/applications``) of the task's ``scope``; the catch-all action is read only when the task sets it."""
+
+    path = "/applications"
+
+    def complete(self, name, desired, existing):
+        desired = InventoryFilterAdapter.complete(self, name, desired, existing)
+        if existing is not None and "catch_all_action" in desired and "catch_all_action" not in existing:
+            data = self.connection.request("GET", "%s/%s/catch_all" % (self.path, existing["id"])) or {}
+            existing["catch_all_action"] = data.get("action")
+        return desired
+
+    def prepare(self, changes):
+        for change in changes:
+            if change.action == "delete" and (change.existing or {}).get("enforcement_enabled"):
+                raise ReconcileError("workspace '%s' enforces its policies: disable enforcement before deleting it" % change.name)
+
+    def predict_create(self, name, body):
+        predicted = dict(copy.deepcopy(body), name=name)
+        predicted.setdefault("primary", True)
+        predicted.setdefault("catch_all_action", "DENY")
+        predicted.setdefault("enforcement_enabled", False)
+        return predicted
+
+    def create(self, name, body):
+        data = self.connection.request("POST", self.path, body=self.create_body(name, body))
+        data = dict(data or {})
+        data["catch_all_action"] = body.get("catch_all_action", "DENY")
+        return data
+
+    def update(self, existing, body):
+        changed = self.update_body(existing, body)
+        result = dict(existing)
+        catch_all = changed.pop("catch_all_action", None)
+        if changed:
+            data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=changed)
+            result.update(data if isinstance(data, dict) and data.get("id") else changed)
+        if catch_all is not None:
+            version = "v%s" % (result.get("latest_adm_version") or 0)
+            data = self.connection.request("PUT", "%s/%s/catch_all" % (self.path, existing["id"]),
+                                           body={"version": version, "policy_action": catch_all})
+            result["catch_all_action"] = (data or {}).get("action", catch_all)
+        return result
+
+    def delete(self, existing):
+        if existing.get("primary"):
+            # The API refuses to delete a primary workspace: make it secondary first.
+            self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body={"primary": False})
+        self.connection.request("DELETE", "%s/%s" % (self.path, existing["id"]))

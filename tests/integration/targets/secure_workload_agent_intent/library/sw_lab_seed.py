@@ -1,0 +1,1 @@
+../../secure_workload_policy/library/sw_lab_seed.py
