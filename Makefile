@@ -129,6 +129,7 @@ demo: venv collection-root
 bench: venv collection-root
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/nsxt.py
+	$(PY) benchmarks/secure_workload.py
 
 ## ---------------------------------------------------------------- everything
 

@@ -18,21 +18,8 @@ limit. Traffic goes to the lab on loopback only.
 """
 
 import argparse
-import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 
-import requests
-import yaml
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LABCTL = os.path.join(ROOT, "lab", "labctl.py")
-PLAYBOOK_TIMEOUT = 1800
-ADMIN_TIMEOUT = 30
+from harness import LabBench
 
 
 def ns_group(index, tag=None):
@@ -68,90 +55,26 @@ def rule(index, groups, prefix, port=None):
     }
 
 
-def play(tasks):
-    return [{
-        "name": "Benchmark",
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": sys.executable},
-        "tasks": tasks,
-    }]
+class NsxtBench(LabBench):
+    product = "nsxt"
 
-
-class Bench:
-    def __init__(self, workdir, groups, rules):
-        self.workdir = workdir
+    def __init__(self, groups, rules):
+        super().__init__()
         self.groups = groups
         self.rules = rules
-        self.labdir = os.path.join(workdir, "lab")
-        self.rows = []
 
-    def start_lab(self):
-        subprocess.run([sys.executable, LABCTL, "start", "--dir", self.labdir], check=True, stdin=subprocess.DEVNULL)
-        with open(os.path.join(self.labdir, "lab.json")) as handle:
-            self.lab = json.load(handle)["nsxt"]
-        self.env = dict(os.environ)
-        self.env.update(
-            NSXT_HOST=self.lab["host"],
-            NSXT_USERNAME=self.lab["username"],
-            NSXT_PASSWORD=self.lab["password"],
-            NSXT_CA_PATH=self.lab["ca_path"],
-            ANSIBLE_COLLECTIONS_PATH=self.collections_path(),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_LOCALHOST_WARNING="0",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-            PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", os.defpath)]),
-        )
+    def environment(self, lab):
+        return {"NSXT_HOST": lab["host"], "NSXT_USERNAME": lab["username"], "NSXT_PASSWORD": lab["password"], "NSXT_CA_PATH": lab["ca_path"]}
 
-    def stop_lab(self):
-        subprocess.run([sys.executable, LABCTL, "stop", "--dir", self.labdir], check=False, stdin=subprocess.DEVNULL)
-
-    def collections_path(self):
-        path = os.path.join(self.workdir, "collections")
-        link = os.path.join(path, "ansible_collections", "microseg", "segmentation")
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        if not os.path.exists(link):
-            os.symlink(ROOT, link)
-        return path
-
-    def admin(self, method, path):
-        resp = requests.request(method, "https://%s%s" % (self.lab["host"], path), verify=self.lab["ca_path"], timeout=ADMIN_TIMEOUT)
-        resp.raise_for_status()
-        return resp.json() if resp.content else None
-
-    def reset(self):
-        """NSX objects back to the lab's startup state (counters too)."""
-        self.admin("POST", "/_lab/reset")
-
-    def run(self, label, tasks, record=True):
-        path = os.path.join(self.workdir, "bench.yml")
-        with open(path, "w") as handle:
-            yaml.safe_dump(play(tasks), handle, sort_keys=False)
-        self.admin("POST", "/_lab/counters/reset")
-        started = time.monotonic()
-        proc = subprocess.run(
-            ["ansible-playbook", path], env=self.env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, check=False,
-            stdin=subprocess.DEVNULL,
-        )
-        seconds = time.monotonic() - started
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])
-            raise SystemExit("benchmark step '%s' failed" % label)
-        counters = self.admin("GET", "/_lab/counters")
-        changed = [line for line in proc.stdout.splitlines() if "changed=" in line and "ok=" in line]
-        recap = changed[-1].split(":", 1)[1].split() if changed else []
-        recap = dict(x.split("=") for x in recap if "=" in x)
-        if record:
-            self.rows.append((label, counters["total"], counters["writes"], seconds, recap.get("changed", "?")))
-        return counters
+    def admin_url(self, lab):
+        return "https://%s" % lab["host"]
 
     # ---------------------------------------------------------------- Manager API
 
     def ns_groups_list_form(self):
         self.reset()
         items = [ns_group(i) for i in range(self.groups)]
-        task = {"name": "NSGroups", "microseg.segmentation.nsxt_ns_group": {"items": items, "purge": True}}
+        task = {"name": "NSGroups", "microseg.segmentation.nsxt_ns_group": {"items": items, "purge": True, "purge_scope": "bench"}}
         self.run("NSGroups, list form: create %d" % self.groups, [task])
         self.run("NSGroups, list form: re-run, no change", [task])
         items[self.groups // 2] = ns_group(self.groups // 2, tag="edited")
@@ -208,16 +131,6 @@ class Bench:
         rules[self.rules // 2] = rule(self.rules // 2, self.groups, "bench-pg-", port=9999)
         self.run("security policy: edit one rule", [task()])
 
-    def table(self):
-        header = ("scenario", "requests", "writes", "seconds", "changed tasks")
-        widths = [max(len(str(r[i])) if i != 3 else 8 for r in self.rows + [header]) for i in range(5)]
-        lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"]
-        lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-        for label, total, writes, seconds, changed in self.rows:
-            cells = (label, str(total), str(writes), "%.1f" % seconds, str(changed))
-            lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |")
-        return "\n".join(lines)
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -229,19 +142,9 @@ def main():
         parser.error("--groups must be between 2 and 1000")
     if not 1 <= args.rules <= 1000:
         parser.error("--rules must be between 1 and 1000")
-    workdir = tempfile.mkdtemp(prefix="microseg-bench-nsxt-")
-    bench = Bench(workdir, args.groups, args.rules)
-    try:
-        bench.start_lab()
-        bench.ns_groups_list_form()
-        if not args.skip_loop:
-            bench.ns_groups_loop()
-        bench.firewall_section()
-        bench.policy()
-    finally:
-        bench.stop_lab()
-        print(bench.table())
-        shutil.rmtree(workdir, ignore_errors=True)
+    bench = NsxtBench(args.groups, args.rules)
+    scenarios = [bench.ns_groups_list_form] + ([] if args.skip_loop else [bench.ns_groups_loop]) + [bench.firewall_section, bench.policy]
+    bench.main(scenarios)
 
 
 if __name__ == "__main__":
