@@ -126,29 +126,9 @@ options:
     type: str
 """
 
+    # The action group of the product's modules (check and diff support: microseg.segmentation.attributes).
     ATTRIBUTES = r"""
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  action_group:
-    description: Use C(group/microseg.segmentation.nsxt) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - microseg.segmentation.nsxt
-"""
-
-    INFO = r"""
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
   action_group:
     description: Use C(group/microseg.segmentation.nsxt) in C(module_defaults) to set the connection options once.
     support: full

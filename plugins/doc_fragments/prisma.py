@@ -101,36 +101,6 @@ notes:
     the whole namespace once (paginated) whatever the number of items.
 """
 
-    ATTRIBUTES = r"""
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  action_group:
-    description: Use C(group/microseg.segmentation.prisma) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - microseg.segmentation.prisma
-"""
-
-    INFO = r"""
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  action_group:
-    description: Use C(group/microseg.segmentation.prisma) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - microseg.segmentation.prisma
-"""
-
     # Options every Prisma object module has besides its name.
     COMMON = r"""
 options:
@@ -167,4 +137,14 @@ options:
   fallback:
     description: Apply the object only where no other object of its kind applies.
     type: bool
+"""
+
+    # The action group of the product's modules (check and diff support: microseg.segmentation.attributes).
+    ATTRIBUTES = r"""
+attributes:
+  action_group:
+    description: Use C(group/microseg.segmentation.prisma) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - microseg.segmentation.prisma
 """

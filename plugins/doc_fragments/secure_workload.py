@@ -69,14 +69,9 @@ notes:
   - Secure Workload objects carry no tags, so there is no purge; delete objects with O(state=absent).
 """
 
+    # The action group of the product's modules (check and diff support: microseg.segmentation.attributes).
     ATTRIBUTES = r"""
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
   action_group:
     description: Use C(group/microseg.segmentation.secure_workload) in C(module_defaults) to set the connection options once.
     support: full

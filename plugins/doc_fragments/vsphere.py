@@ -56,15 +56,9 @@ requirements:
   - requests
 """
 
-    # Attributes of the vSphere modules that only read.
-    INFO = r"""
+    # The action group of the product's modules (check and diff support: microseg.segmentation.attributes).
+    ATTRIBUTES = r"""
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
   action_group:
     description: Use C(group/microseg.segmentation.vsphere) in C(module_defaults) to set the connection options once.
     support: full

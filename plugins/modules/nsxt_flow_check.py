@@ -20,7 +20,8 @@ description:
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
-  - microseg.segmentation.nsxt.info
+  - microseg.segmentation.attributes.info
+  - microseg.segmentation.nsxt.attributes
 options:
   api:
     description: Which API's firewall to read.

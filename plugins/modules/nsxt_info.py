@@ -18,7 +18,8 @@ description:
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
-  - microseg.segmentation.nsxt.info
+  - microseg.segmentation.attributes.info
+  - microseg.segmentation.nsxt.attributes
 options:
   kind:
     description: What to read.

@@ -20,6 +20,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
   - microseg.segmentation.nsxt.object
+  - microseg.segmentation.attributes
   - microseg.segmentation.nsxt.attributes
 options:
   name:

@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - microseg.segmentation.nsxt
   - microseg.segmentation.nsxt.object
   - microseg.segmentation.nsxt.policy
+  - microseg.segmentation.attributes
   - microseg.segmentation.nsxt.attributes
 options:
   name:

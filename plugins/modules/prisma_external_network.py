@@ -20,6 +20,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
+  - microseg.segmentation.attributes
   - microseg.segmentation.prisma.attributes
   - microseg.segmentation.prisma.common
   - microseg.segmentation.prisma.propagate

@@ -18,7 +18,8 @@ description:
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
-  - microseg.segmentation.prisma.info
+  - microseg.segmentation.attributes.info
+  - microseg.segmentation.prisma.attributes
 options:
   kind:
     description: The kind of object to list.

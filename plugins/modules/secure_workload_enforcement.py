@@ -17,6 +17,7 @@ description:
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.secure_workload
+  - microseg.segmentation.attributes
   - microseg.segmentation.secure_workload.attributes
 options:
   workspace:

@@ -17,18 +17,8 @@ description:
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.secure_workload
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: N/A
-  action_group:
-    description: Use C(group/microseg.segmentation.secure_workload) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - microseg.segmentation.secure_workload
+  - microseg.segmentation.attributes.info
+  - microseg.segmentation.secure_workload.attributes
 options:
   kind:
     description: The kind of object to list.

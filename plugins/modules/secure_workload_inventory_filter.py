@@ -22,6 +22,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.secure_workload
   - microseg.segmentation.secure_workload.object
+  - microseg.segmentation.attributes
   - microseg.segmentation.secure_workload.attributes
 options:
   name:

@@ -27,7 +27,8 @@ description:
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.vsphere
-  - microseg.segmentation.vsphere.info
+  - microseg.segmentation.attributes.info
+  - microseg.segmentation.vsphere.attributes
 options:
   names:
     description:
