@@ -86,7 +86,8 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.http i
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwConnection, sw_argument_spec
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import SwDirectory, check_workspace_options, workspace_spec
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwDirectory
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import check_workspace_options, workspace_spec
 
 VIEW = ("enforcement_enabled", "enforced_version")
 

@@ -10,8 +10,8 @@ import copy
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import Key, SwDirectory
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import Key
 
 PROFILES = "/inventory_config/profiles"
 INTENTS = "/inventory_config/intents"
@@ -80,11 +80,7 @@ class ProfileAdapter(SwAdapter):
         if not self.params.get("root_scope"):
             return None
         if self._root is None:
-            given = self.params["root_scope"]
-            roots = [s for s in self.directory.scopes() if not s.get("parent_app_scope_id") and given in (s.get("name"), s.get("id"))]
-            if not roots:
-                raise ReconcileError("root_scope: no root scope is named '%s'" % given)
-            self._root = roots[0]["id"]
+            self._root = self.directory.root_scope(self.params["root_scope"])
         return self._root
 
     def list_params(self):
@@ -125,12 +121,7 @@ class IntentAdapter(SwAdapter):
 
     def root_id(self):
         given = self.params.get("root_scope")
-        if not given:
-            return None
-        roots = [s for s in self.directory.scopes() if not s.get("parent_app_scope_id") and given in (s.get("name"), s.get("id"))]
-        if not roots:
-            raise ReconcileError("root_scope: no root scope is named '%s'" % given)
-        return roots[0]["id"]
+        return self.directory.root_scope(given) if given else None
 
     def profiles(self):
         if self._profiles is None:

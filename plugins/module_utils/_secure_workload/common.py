@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import threading
 
 from ansible.module_utils.basic import env_fallback
 
@@ -88,6 +89,65 @@ class SwConnection:
             data = self.request("GET", path, params=query)
             results.extend((data or {}).get("results") or [])
         return results
+
+
+class SwDirectory:
+    """The scopes, inventory filters and workspaces of a task, each read once."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self._scopes = None
+        self._filters = None
+        # list-form writes run in threads and may ask at the same time
+        self._lock = threading.Lock()
+
+    def scopes(self):
+        with self._lock:
+            if self._scopes is None:
+                self._scopes = self.connection.list_all("/app_scopes")
+            return self._scopes
+
+    def filters(self):
+        with self._lock:
+            if self._filters is None:
+                self._filters = self.connection.list_all("/filters/inventories")
+            return self._filters
+
+    def scope_named(self, name):
+        """The scope with this full name (``Default:Apps``), or None."""
+        return next((s for s in self.scopes() if s.get("name") == name), None)
+
+    def scope_by_name(self, name, option="scope"):
+        found = [s for s in self.scopes() if s.get("name") == name or s.get("id") == name]
+        if not found:
+            raise ReconcileError("%s: no scope is named '%s' (give the full name, for example Default:web)" % (option, name))
+        return found[0]
+
+    def root_scope(self, given):
+        """The id of the root scope named (or with the id) ``given``; ReconcileError when there is none."""
+        roots = [s for s in self.scopes() if not s.get("parent_app_scope_id") and given in (s.get("name"), s.get("id"))]
+        if not roots:
+            raise ReconcileError("root_scope: no root scope is named '%s'" % given)
+        return roots[0]["id"]
+
+    def root_of(self, scope):
+        return scope.get("root_app_scope_id") or scope.get("id")
+
+    def workspace(self, params):
+        """The workspace the task names (ReconcileError when it does not exist)."""
+        if params.get("workspace_id"):
+            data = self.connection.get("/applications/%s" % params["workspace_id"])
+            if not data:
+                raise ReconcileError("workspace_id: no workspace has the id %s" % params["workspace_id"])
+            return data
+        scope = self.scope_by_name(params["scope"])
+        found = [w for w in self.connection.list_all("/applications", params={"app_scope_id": scope["id"]})
+                 if w.get("name") == params["workspace"] and w.get("app_scope_id") == scope["id"]]
+        if not found:
+            raise ReconcileError("workspace: no workspace '%s' in scope %s" % (params["workspace"], params["scope"]))
+        if len(found) > 1:
+            raise ReconcileError("workspace: more than one workspace is named '%s' in scope %s; use workspace_id" % (params["workspace"], params["scope"]))
+        return found[0]
 
 
 class SwAdapter:

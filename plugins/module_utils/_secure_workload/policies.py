@@ -18,7 +18,7 @@ import re
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwObjectModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory, SwObjectModule
 
 PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "any": None}
 PORT_PROTOCOLS = (6, 17)
@@ -67,50 +67,6 @@ def check_workspace_options(params):
         raise ValidationError("workspace", "is required (with scope), unless workspace_id is given")
     if not params.get("scope"):
         raise ValidationError("scope", "is required with workspace (the full scope name, for example Default:web)")
-
-
-class SwDirectory:
-    """The scopes, inventory filters and workspaces of a task, each read once."""
-
-    def __init__(self, connection):
-        self.connection = connection
-        self._scopes = None
-        self._filters = None
-
-    def scopes(self):
-        if self._scopes is None:
-            self._scopes = self.connection.list_all("/app_scopes")
-        return self._scopes
-
-    def filters(self):
-        if self._filters is None:
-            self._filters = self.connection.list_all("/filters/inventories")
-        return self._filters
-
-    def scope_by_name(self, name, option="scope"):
-        found = [s for s in self.scopes() if s.get("name") == name or s.get("id") == name]
-        if not found:
-            raise ReconcileError("%s: no scope is named '%s' (give the full name, for example Default:web)" % (option, name))
-        return found[0]
-
-    def root_of(self, scope):
-        return scope.get("root_app_scope_id") or scope.get("id")
-
-    def workspace(self, params):
-        """The workspace the task names (ReconcileError when it does not exist)."""
-        if params.get("workspace_id"):
-            data = self.connection.get("/applications/%s" % params["workspace_id"])
-            if not data:
-                raise ReconcileError("workspace_id: no workspace has the id %s" % params["workspace_id"])
-            return data
-        scope = self.scope_by_name(params["scope"])
-        found = [w for w in self.connection.list_all("/applications", params={"app_scope_id": scope["id"]})
-                 if w.get("name") == params["workspace"] and w.get("app_scope_id") == scope["id"]]
-        if not found:
-            raise ReconcileError("workspace: no workspace '%s' in scope %s" % (params["workspace"], params["scope"]))
-        if len(found) > 1:
-            raise ReconcileError("workspace: more than one workspace is named '%s' in scope %s; use workspace_id" % (params["workspace"], params["scope"]))
-        return found[0]
 
 
 # ---------------------------------------------------------------------------- ports

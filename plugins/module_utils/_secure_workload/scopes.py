@@ -11,13 +11,12 @@ import copy
 import ipaddress
 import json
 import re
-import threading
 
 from ansible.module_utils.six import string_types
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory
 
 COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
 PRIMITIVES = COMPARISONS + ("regex", "subnet", "contains", "range")
@@ -136,27 +135,6 @@ def upper_or_none(value):
     return value.upper() if isinstance(value, string_types) else value
 
 
-class ScopeLookup:
-    """Resolves full scope names (``Default:Apps``) with one read of the scope list, kept for the task."""
-
-    def __init__(self, connection):
-        self.connection = connection
-        self._scopes = None
-        self._lock = threading.Lock()
-
-    def all(self):
-        with self._lock:
-            if self._scopes is None:
-                self._scopes = self.connection.list_all("/app_scopes")
-            return self._scopes
-
-    def by_name(self, name):
-        for scope in self.all():
-            if scope.get("name") == name:
-                return scope
-        return None
-
-
 def find_scope(connection, name):
     """One scope by its full name (one read, narrowed by ``exact_name``), or None."""
     found = [s for s in connection.list_all("/app_scopes", params={"exact_name": name}) if s.get("name") == name]
@@ -174,11 +152,11 @@ class ScopeAdapter(SwAdapter):
 
     def __init__(self, connection, kind, params):
         SwAdapter.__init__(self, connection, kind, params)
-        self.lookup = ScopeLookup(connection)
+        self.directory = SwDirectory(connection)
         self.commit = params.get("commit", True)
 
     def parent(self):
-        return self.lookup.by_name(self.params["parent"])
+        return self.directory.scope_named(self.params["parent"])
 
     def read_back(self, obj):
         # A dirty scope's pending query is what a task compares with; the committed one stays visible.
@@ -192,7 +170,7 @@ class ScopeAdapter(SwAdapter):
         parent = self.parent()
         if parent is None:
             return []
-        return [self.read_back(s) for s in self.lookup.all() if s.get("parent_app_scope_id") == parent["id"]]
+        return [self.read_back(s) for s in self.directory.scopes() if s.get("parent_app_scope_id") == parent["id"]]
 
     def complete(self, name, desired, existing):
         parent = self.parent()
