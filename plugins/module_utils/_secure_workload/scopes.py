@@ -265,22 +265,140 @@ class InventoryFilterAdapter(SwAdapter):
 # ---------------------------------------------------------------------------------------- workspaces
 
 
+def build_clusters(params, prefix):
+    """The validated ``clusters`` of a workspace task: each with its name and the keys the task set."""
+    clusters = params.get("clusters")
+    if clusters is None:
+        return None
+    out = []
+    seen = set()
+    for index, cluster in enumerate(clusters):
+        where = "%sclusters[%d]" % (prefix, index)
+        if not cluster.get("name"):
+            raise ValidationError(where + ".name", "must be a non-empty string")
+        if cluster["name"] in seen:
+            raise ValidationError(where + ".name", "cluster '%s' is declared more than once" % cluster["name"])
+        seen.add(cluster["name"])
+        validate_query(cluster.get("query"), where + ".query")
+        entry = {"name": cluster["name"], "query": copy.deepcopy(cluster["query"])}
+        for key in ("description", "approved"):
+            if cluster.get(key) is not None:
+                entry[key] = cluster[key]
+        out.append(entry)
+    return out
+
+
+def canon_clusters(clusters):
+    """Comparable form of a list of clusters: by name, each with its query in canonical form."""
+    out = []
+    for cluster in clusters or ():
+        items = []
+        for key, value in sorted(cluster.items()):
+            items.append((key, canon_query(value) if key == "query" else value))
+        out.append(tuple(items))
+    return tuple(sorted(out))
+
+
 class WorkspaceAdapter(InventoryFilterAdapter):
-    """Workspaces (``/applications``) of the task's ``scope``; the catch-all action is read only when the task sets it."""
+    """Workspaces (``/applications``) of the task's ``scope``.
+
+    The catch-all action is read only when the task sets it, and the clusters of the working
+    version (``/applications/{id}/clusters``) only when the task sets ``clusters``.
+    """
 
     path = "/applications"
+
+    def __init__(self, connection, kind, params):
+        super(WorkspaceAdapter, self).__init__(connection, kind, params)
+        self._stored_clusters = {}
+
+    def stored_clusters(self, workspace_id):
+        if workspace_id not in self._stored_clusters:
+            self._stored_clusters[workspace_id] = self.connection.list_all("%s/%s/clusters" % (self.path, workspace_id))
+        return self._stored_clusters[workspace_id]
 
     def complete(self, name, desired, existing):
         desired = InventoryFilterAdapter.complete(self, name, desired, existing)
         if existing is not None and "catch_all_action" in desired and "catch_all_action" not in existing:
             data = self.connection.request("GET", "%s/%s/catch_all" % (self.path, existing["id"])) or {}
             existing["catch_all_action"] = data.get("action")
+        if existing is not None and "clusters" in desired:
+            existing["clusters"] = self._project(desired["clusters"], self.stored_clusters(existing["id"]))
         return desired
+
+    def _project(self, declared, stored):
+        """The stored clusters as the task sees them: the declared ones with the keys it sets, and,
+        with ``purge_clusters``, every other one by name (so that it shows as a difference)."""
+        by_name = dict((c.get("name"), c) for c in stored)
+        out = []
+        for cluster in declared:
+            found = by_name.get(cluster["name"])
+            if found is not None:
+                out.append(dict((key, found.get(key)) for key in cluster))
+        if self.params.get("purge_clusters"):
+            names = set(c["name"] for c in declared)
+            out.extend({"name": c.get("name")} for c in stored if c.get("name") not in names)
+        return out
+
+    def _cluster_writes(self, workspace_id, declared):
+        """``(creates, updates, deletes)`` turning the stored clusters into the declared ones."""
+        stored = self.stored_clusters(workspace_id) if workspace_id else []
+        by_name = dict((c.get("name"), c) for c in stored)
+        creates, updates = [], []
+        for cluster in declared:
+            found = by_name.get(cluster["name"])
+            if found is None:
+                creates.append(cluster)
+                continue
+            changed = {}
+            for key, value in cluster.items():
+                same = canon_query(value) == canon_query(found.get(key)) if key == "query" else value == found.get(key)
+                if not same:
+                    changed[key] = value
+            if changed:
+                updates.append((found, changed))
+        deletes = []
+        if self.params.get("purge_clusters"):
+            names = set(c["name"] for c in declared)
+            deletes = [c for c in stored if c.get("name") not in names]
+        return creates, updates, deletes
 
     def prepare(self, changes):
         for change in changes:
             if change.action == "delete" and (change.existing or {}).get("enforcement_enabled"):
                 raise ReconcileError("workspace '%s' enforces its policies: disable enforcement before deleting it" % change.name)
+            if change.action == "update" and "clusters" in change.fields:
+                dummy, dummy2, deletes = self._cluster_writes(change.existing["id"], change.body["clusters"])
+                if deletes:
+                    self._check_unused(change.existing, deletes)
+
+    def _check_unused(self, workspace, deletes):
+        """Refuse (before any write) to purge clusters that a policy of the workspace uses."""
+        data = self.connection.request("GET", "%s/%s/policies" % (self.path, workspace["id"])) or {}
+        policies = list(data.get("absolute_policies") or []) + list(data.get("default_policies") or [])
+        used = []
+        for cluster in deletes:
+            if any(cluster.get("id") in (p.get("consumer_filter_id"), p.get("provider_filter_id")) for p in policies):
+                used.append(cluster.get("name"))
+        if used:
+            raise ReconcileError("purge_clusters: cluster(s) %s of workspace '%s' are used by policies; delete those "
+                                 "policies first (nothing was changed)" % (", ".join(sorted(used)), workspace.get("name")))
+
+    def _apply_clusters(self, workspace_id, declared):
+        creates, updates, deletes = self._cluster_writes(workspace_id, declared)
+        # Deletes first: the API refuses one in use, and nothing else has been written then.
+        for cluster in deletes:
+            self.connection.request("DELETE", "/clusters/%s" % cluster["id"])
+        deleted = set(c.get("id") for c in deletes)
+        stored = dict((c.get("name"), c) for c in self.stored_clusters(workspace_id) if c.get("id") not in deleted)
+        for cluster, changed in updates:
+            data = self.connection.request("PUT", "/clusters/%s" % cluster["id"], body=changed)
+            stored[cluster["name"]] = data if isinstance(data, dict) and data.get("id") else dict(cluster, **changed)
+        for cluster in creates:
+            data = self.connection.request("POST", "%s/%s/clusters" % (self.path, workspace_id), body=cluster)
+            stored[cluster["name"]] = data if isinstance(data, dict) else dict(cluster)
+        self._stored_clusters[workspace_id] = list(stored.values())
+        return self._project(declared, self._stored_clusters[workspace_id])
 
     def predict_create(self, name, body):
         predicted = dict(copy.deepcopy(body), name=name)
@@ -290,14 +408,22 @@ class WorkspaceAdapter(InventoryFilterAdapter):
         return predicted
 
     def create(self, name, body):
+        body = dict(body)
+        clusters = body.pop("clusters", None)
         data = self.connection.request("POST", self.path, body=self.create_body(name, body))
         data = dict(data or {})
         data["catch_all_action"] = body.get("catch_all_action", "DENY")
+        if clusters is not None:
+            self._stored_clusters[data["id"]] = []
+            data["clusters"] = self._apply_clusters(data["id"], clusters)
         return data
 
     def update(self, existing, body):
         changed = self.update_body(existing, body)
         result = dict(existing)
+        clusters = changed.pop("clusters", None)
+        if clusters is not None:
+            result["clusters"] = self._apply_clusters(existing["id"], body["clusters"])
         catch_all = changed.pop("catch_all_action", None)
         if changed:
             data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=changed)

@@ -12,7 +12,9 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._secure_work
     InventoryFilterAdapter,
     ScopeAdapter,
     WorkspaceAdapter,
+    build_clusters,
     build_query,
+    canon_clusters,
     canon_query,
     validate_query,
 )
@@ -230,6 +232,7 @@ def test_filter_create_in_the_scope():
 WS_KIND = Kind("workspace", "Workspace", [
     Field("description", "description"), Field("primary", "primary"),
     Field("catch_all_action", "catch_all_action", compare=lambda v: v.upper() if v else v),
+    Field("clusters", "clusters", compare=canon_clusters),
 ])
 WS = {"id": "w" * 24, "name": "apps", "app_scope_id": APPS["id"], "primary": True, "description": "d", "latest_adm_version": 0,
       "enforcement_enabled": False}
@@ -261,4 +264,72 @@ def test_workspace_enforcing_is_not_deleted():
     connection = ws_connection(dict(WS, enforcement_enabled=True))
     with pytest.raises(ReconcileError, match="disable enforcement"):
         Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps"})).ensure("apps", {}, "absent")
+    assert connection.writes() == []
+
+
+# ------------------------------------------------------------------ workspace clusters
+
+WEB = {"name": "web", "query": {"type": "subnet", "field": "ip", "value": "10.1.1.0/24"}}
+DB_QUERY = {"type": "or", "filters": [{"type": "eq", "field": "ip", "value": "10.1.2.10"}, {"type": "eq", "field": "ip", "value": "10.1.2.11"}]}
+STORED = [dict(WEB, id="c1" * 12, description="web servers", approved=False),
+          {"id": "c2" * 12, "name": "db", "query": DB_QUERY, "approved": True},
+          {"id": "c3" * 12, "name": "old", "query": {"type": "eq", "field": "ip", "value": "10.9.9.9"}}]
+
+
+def cluster_connection(policies=()):
+    connection = ws_connection(WS)
+    connection.lists["/applications/%s/clusters" % WS["id"]] = STORED
+    connection.answers[("GET", "/applications/%s/policies" % WS["id"])] = {"absolute_policies": list(policies)}
+    return connection
+
+
+def test_build_clusters_checks_each_query_and_duplicate_names():
+    assert build_clusters({"clusters": [dict(WEB, description=None, approved=None)]}, "") == [WEB]
+    with pytest.raises(ValidationError, match=r"items\[2\]\.clusters\[1\]\.query\.value"):
+        build_clusters({"clusters": [WEB, {"name": "bad", "query": {"type": "subnet", "field": "ip", "value": "10.1.300.0/24"}}]}, "items[2].")
+    with pytest.raises(ValidationError, match="more than once"):
+        build_clusters({"clusters": [WEB, WEB]}, "")
+
+
+def test_canon_clusters_ignores_list_and_operand_order():
+    reordered = {"name": "db", "query": dict(DB_QUERY, filters=list(reversed(DB_QUERY["filters"])))}
+    assert canon_clusters([WEB, {"name": "db", "query": DB_QUERY}]) == canon_clusters([reordered, WEB])
+    assert canon_clusters([WEB]) != canon_clusters([dict(WEB, description="x")])
+
+
+def test_clusters_compare_only_the_declared_keys_and_names():
+    connection = cluster_connection()
+    reconciler = Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps"}))
+    declared = [WEB, {"name": "db", "query": dict(DB_QUERY, filters=list(reversed(DB_QUERY["filters"]))), "approved": True}]
+    assert reconciler.ensure("apps", {"clusters": declared}, "present")["action"] == "none"
+    assert connection.writes() == []
+
+
+def test_clusters_are_created_updated_in_place_and_purged():
+    connection = cluster_connection()
+    adapter = WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps", "purge_clusters": True})
+    declared = [dict(WEB, description="web and proxies"), {"name": "cache", "query": {"type": "eq", "field": "ip", "value": "10.1.3.1"}}]
+    result = Reconciler(WS_KIND, adapter).ensure("apps", {"clusters": declared}, "present", want_diff=True)
+    assert result["action"] == "update"
+    writes = connection.writes()
+    # deletes first, then the in-place update, then the create
+    assert [w[:2] for w in writes] == [("DELETE", "/clusters/" + "c2" * 12), ("DELETE", "/clusters/" + "c3" * 12),
+                                       ("PUT", "/clusters/" + "c1" * 12), ("POST", "/applications/%s/clusters" % WS["id"])]
+    assert writes[2][2] == {"description": "web and proxies"}
+    assert sorted(c["name"] for c in result["diff"]["before"]["clusters"]) == ["db", "old", "web"]
+
+
+def test_purging_a_cluster_a_policy_uses_fails_before_any_write():
+    connection = cluster_connection(policies=[{"consumer_filter_id": "c1" * 12, "provider_filter_id": "c2" * 12}])
+    adapter = WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps", "purge_clusters": True})
+    with pytest.raises(ReconcileError, match="db"):
+        Reconciler(WS_KIND, adapter).ensure("apps", {"clusters": [WEB], "description": "new"}, "present")
+    assert connection.writes() == []
+
+
+def test_clusters_in_check_mode_write_nothing():
+    connection = cluster_connection()
+    adapter = WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps"})
+    result = Reconciler(WS_KIND, adapter, check_mode=True).ensure("apps", {"clusters": [dict(WEB, approved=True)]}, "present")
+    assert result["changed"] and result["object"]["clusters"] == [dict(WEB, approved=True)]
     assert connection.writes() == []
