@@ -19,7 +19,7 @@ description:
   - With O(state=restored) it compares the current rules with a snapshot taken earlier in the same
     run and puts back only what is missing, each rule at its place relative to the snapshot's other
     rules of its chain, and the policy of a built-in chain that was changed. It uses
-    C(iptables-restore --noflush) with C(-I) lines: it never flushes a table or a chain, and rules
+    C(iptables-restore --noflush) with C(-I) lines; it never flushes a table or a chain, and rules
     added since the snapshot stay.
   - Chains that belong to the agent (O(exclude_chains)) and the rules that jump to them are left out
     of the snapshot, so the agent's own rules are never put back after it removed them.

@@ -68,8 +68,8 @@ options:
         type: str
       query:
         description:
-          - The filter that selects the cluster's members, in the API's JSON form, for example
-            V({type: subnet, field: ip, value: 10.1.2.0/24}).
+          - The filter that selects the cluster's members, in the API's JSON form (the grammar of inventory
+            filters), for example a C(subnet) filter on C(ip); see the examples.
         type: dict
         required: true
       approved:

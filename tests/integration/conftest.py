@@ -161,3 +161,41 @@ def lab(tmp_path_factory: pytest.TempPathFactory, ensure_collection_root: Path) 
         returncode, output = run_labctl('stop', lab_dir, LAB_STOP_TIMEOUT)
         if returncode != 0:
             sys.stderr.write('lab stop failed (rc=%d):\n%s\n' % (returncode, output))
+
+
+K8S_CLUSTER = REPO_ROOT / 'tests' / 'k8s' / 'cluster.py'
+K8S_START_TIMEOUT = 300
+
+
+class K8sCluster:
+    """A running test control plane (tests/k8s/cluster.py): its directory, kubeconfig and settings."""
+
+    def __init__(self, cluster_dir: Path) -> None:
+        self.dir = cluster_dir
+        self.kubeconfig = cluster_dir / 'kubeconfig'
+        self.info = json.loads((cluster_dir / 'cluster.json').read_text(encoding='utf-8'))
+        self.env = parse_env_file(cluster_dir / 'cluster.env')
+        self.env['KUBECONFIG'] = str(self.kubeconfig)
+        self.kubectl = REPO_ROOT / '.cache' / 'bin' / 'kubectl'
+
+
+@pytest.fixture(scope='session')
+def k8s_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[K8sCluster]:
+    """Start the Kubernetes test control plane (built by make k8s) with 3 kwok nodes; stop it at the end."""
+    cluster_dir = tmp_path_factory.mktemp('k8s')
+    log_path = cluster_dir.parent / 'k8s-start.log'
+    try:
+        with open(log_path, 'w+', encoding='utf-8') as log:
+            returncode = subprocess.run(
+                [sys.executable, str(K8S_CLUSTER), 'start', '--dir', str(cluster_dir), '--nodes', '3', '--no-build'],
+                cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                timeout=K8S_START_TIMEOUT, check=False,
+            ).returncode
+            log.seek(0)
+            output = log.read()
+        if returncode != 0:
+            pytest.fail('Kubernetes test control plane did not start (rc=%d):\n%s' % (returncode, output))
+        yield K8sCluster(cluster_dir)
+    finally:
+        subprocess.run([sys.executable, str(K8S_CLUSTER), 'stop', '--dir', str(cluster_dir)], cwd=str(REPO_ROOT),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)

@@ -153,13 +153,22 @@ case "${ENFORCERD_ENABLE_IPV6:-false}" in
 esac
 
 remove_own() {
-  local t
+  # Every jump to the chain (as -S lists them), then the chain; a few attempts, since another
+  # program may change the ruleset at the same moment (nf_tables then refuses a commit).
+  local t attempt rule
   for t in iptables ip6tables; do
     command -v "$t" >/dev/null || continue
-    while "$t" -w -C INPUT -j "$CHAIN" 2>/dev/null; do "$t" -w -D INPUT -j "$CHAIN" || break; done
-    if "$t" -w -S "$CHAIN" >/dev/null 2>&1; then
-      if ! { "$t" -w -F "$CHAIN" && "$t" -w -X "$CHAIN"; }; then log "could not remove $t chain $CHAIN"; fi
-    fi
+    for attempt in 1 2 3 4 5; do
+      while read -r rule; do
+        # shellcheck disable=SC2086  # the rule is re-split into its arguments on purpose
+        "$t" -w -D ${rule#-A } 2>/dev/null || true
+      done < <("$t" -w -S INPUT 2>/dev/null | grep -E -- "-j $CHAIN( |\$)")
+      "$t" -w -S "$CHAIN" >/dev/null 2>&1 || continue 2
+      if "$t" -w -F "$CHAIN" 2>/dev/null && "$t" -w -X "$CHAIN" 2>/dev/null; then continue 2; fi
+      log "attempt $attempt: could not remove $t chain $CHAIN yet; INPUT is: $("$t" -w -S INPUT | tr '\n' ';')"
+      sleep 0.5
+    done
+    log "could not remove $t chain $CHAIN"
   done
 }
 
@@ -320,13 +329,22 @@ if [ "$sensor_type" != visibility ]; then
 fi
 
 remove_own() {
-  local t
+  # Every jump to the chain (as -S lists them), then the chain; a few attempts, since another
+  # program may change the ruleset at the same moment (nf_tables then refuses a commit).
+  local t attempt rule
   for t in iptables ip6tables; do
     command -v "$t" >/dev/null || continue
-    while "$t" -w -C INPUT -j "$CHAIN" 2>/dev/null; do "$t" -w -D INPUT -j "$CHAIN" || break; done
-    if "$t" -w -S "$CHAIN" >/dev/null 2>&1; then
-      if ! { "$t" -w -F "$CHAIN" && "$t" -w -X "$CHAIN"; }; then log "could not remove $t chain $CHAIN"; fi
-    fi
+    for attempt in 1 2 3 4 5; do
+      while read -r rule; do
+        # shellcheck disable=SC2086  # the rule is re-split into its arguments on purpose
+        "$t" -w -D ${rule#-A } 2>/dev/null || true
+      done < <("$t" -w -S INPUT 2>/dev/null | grep -E -- "-j $CHAIN( |\$)")
+      "$t" -w -S "$CHAIN" >/dev/null 2>&1 || continue 2
+      if "$t" -w -F "$CHAIN" 2>/dev/null && "$t" -w -X "$CHAIN" 2>/dev/null; then continue 2; fi
+      log "attempt $attempt: could not remove $t chain $CHAIN yet; INPUT is: $("$t" -w -S INPUT | tr '\n' ';')"
+      sleep 0.5
+    done
+    log "could not remove $t chain $CHAIN"
   done
 }
 

@@ -837,15 +837,24 @@ class PrismaProduct(Product):
         self.logger.info("issued a token for %s (validity %s)", common_name or "client certificate", validity)
         return Response.json(200, codec.encode(identity, obj))
 
+    # A JSON object in the file this variable names replaces keys of /_meta/config, so that a test can
+    # point the enforcer role at a repository of its own (read at every request).
+    META_CONFIG_ENV = "MICROSEG_LAB_PRISMA_META_CONFIG"
+
     def _meta_config(self) -> Response:
         base = self.base_url or ""
         fingerprint = hashlib.sha256(self.ca.pem if self.ca else b"").hexdigest()
-        return Response.json(200, {
+        config = {
             "repo": base + "/_lab/repo",
             "repo-signing-key": base + "/_lab/repo/signing-key.gpg",
             "tuf": base + "/_lab/tuf",
             "tuf-keys": json.dumps({"keys": [{"keytype": "lab", "keyid": fingerprint[:32]}]}, separators=(",", ":")),
-        })
+        }
+        override = os.environ.get(self.META_CONFIG_ENV)
+        if override and os.path.isfile(override):
+            with open(override, encoding="utf-8") as handle:
+                config.update(json.load(handle))
+        return Response.json(200, config)
 
     # ---------------------------------------------------------------- /export and /import
 
