@@ -119,7 +119,7 @@ class SecureWorkloadProduct(Product):
         self.scopes = Scopes(self.model)
         self.workspaces = Workspaces(self.model)
         self.agents = Agents(self.model)
-        self.orchestrators = Orchestrators(self.model)
+        self.orchestrators = Orchestrators(self.model, self.agents)
         self.router = Router(self.scopes.routes() + self.workspaces.routes() + self.agents.routes() + self.orchestrators.routes())
         if self.store.load():
             saved = persistence.get_meta("inventory") if persistence is not None else None
@@ -191,13 +191,13 @@ class SecureWorkloadProduct(Product):
         return Response.json(status, {"error": messages.get(status, "injected error %d" % status)}, headers)
 
     def lab_admin(self, request: Request) -> Response | None:
-        """``/_lab/secure_workload/{clock_skew,auth_failure_status,inventory}`` (admin routes, not counted)."""
+        """``/_lab/secure_workload/{clock_skew,auth_failure_status,inventory,orchestrators}`` (admin routes, not counted)."""
         path = request.path.rstrip("/")
         if not path.startswith(ADMIN_PREFIX + "/"):
             return None
         name = path[len(ADMIN_PREFIX) + 1:]
         handlers = {"clock_skew": self._admin_clock_skew, "auth_failure_status": self._admin_failure_status,
-                    "inventory": self._admin_inventory}
+                    "inventory": self._admin_inventory, "orchestrators": self._admin_orchestrators}
         if name not in handlers:
             return None
         if request.method not in ("GET", "PUT"):
@@ -225,6 +225,13 @@ class SecureWorkloadProduct(Product):
                 raise ValueError("body: {\"status\": 401 or 403}")
             self.verifier.failure_status = value
         return {"status": self.verifier.failure_status}
+
+    def _admin_orchestrators(self, method: str, payload):
+        """What the lab's connector read from each Kubernetes orchestrator's cluster (GET only)."""
+        if method != "GET":
+            raise ValueError("orchestrators is read-only")
+        with self.lock:
+            return self.orchestrators.admin_status()
 
     def _admin_inventory(self, method: str, payload):
         if method == "PUT":
