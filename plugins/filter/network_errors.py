@@ -60,7 +60,7 @@ def network_errors(networks, option="networks"):
         except ValidationError as exc:
             errors.append(str(exc))
         except ImportError as exc:
-            raise AnsibleFilterError("network_errors: %s" % exc)
+            raise AnsibleFilterError("network_errors: %s" % exc) from exc
     return errors
 
 
