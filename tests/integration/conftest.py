@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playbook_tools import ansible_env
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
@@ -100,19 +101,7 @@ class Lab:
 
     def playbook_env(self) -> dict[str, str]:
         """Environment for ansible-playbook: this checkout's collection, the lab, no colour."""
-        env = dict(os.environ)
-        env.update(self.env)
-        env.update(
-            ANSIBLE_COLLECTIONS_PATH=str(BUILD_DIR),
-            ANSIBLE_FORCE_COLOR='0',
-            ANSIBLE_NOCOLOR='1',
-            ANSIBLE_RETRY_FILES_ENABLED='0',
-            ANSIBLE_HOST_KEY_CHECKING='0',
-            ANSIBLE_LOCALHOST_WARNING='0',
-            ANSIBLE_INVENTORY_UNPARSED_WARNING='0',
-            PATH=os.pathsep.join([str(VENV_BIN), env.get('PATH', os.defpath)]),
-        )
-        return env
+        return ansible_env(dict(os.environ), self.env)
 
 
 def run_labctl(action: str, lab_dir: Path, timeout: int) -> tuple[int, str]:

@@ -5,8 +5,6 @@ objects made with the kubernetes client, bounded waits, and ansible-playbook run
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
 import sys
 import time
@@ -15,16 +13,13 @@ from pathlib import Path
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
+from playbook_tools import ansible_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / 'build'
 VENV_BIN = Path(sys.executable).parent
 PLAYBOOK_TIMEOUT = 900
 WAIT_TIMEOUT = 120
-
-# "localhost                  : ok=41   changed=30   unreachable=0    failed=0 ..."
-RECAP_LINE = re.compile(r'^(?P<host>\S+)\s+:\s+(?P<counters>(?:[a-z]+=\d+\s*)+)$')
-COUNTER = re.compile(r'([a-z]+)=(\d+)')
 
 
 def api_client(kubeconfig: Path) -> k8s.ApiClient:
@@ -151,19 +146,7 @@ def kubectl_json(kubectl: Path, kubeconfig: Path, *args: str) -> dict:
 
 def playbook_env(base: dict[str, str], cluster_env: dict[str, str]) -> dict[str, str]:
     """ansible-playbook's environment: ``base`` (os.environ or Lab.playbook_env()), the cluster's settings, this checkout."""
-    env = dict(base)
-    env.update(cluster_env)
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(BUILD_DIR),
-        ANSIBLE_FORCE_COLOR='0',
-        ANSIBLE_NOCOLOR='1',
-        ANSIBLE_RETRY_FILES_ENABLED='0',
-        ANSIBLE_HOST_KEY_CHECKING='0',
-        ANSIBLE_LOCALHOST_WARNING='0',
-        ANSIBLE_INVENTORY_UNPARSED_WARNING='0',
-        PATH=os.pathsep.join([str(VENV_BIN), env.get('PATH', os.defpath)]),
-    )
-    return env
+    return ansible_env(base, cluster_env)
 
 
 def run_playbook(args: list[str], env: dict[str, str], log_path: Path, timeout: int = PLAYBOOK_TIMEOUT) -> tuple[int, str]:
@@ -179,23 +162,6 @@ def run_playbook(args: list[str], env: dict[str, str], log_path: Path, timeout: 
         output = (partial.decode('utf-8', 'replace') if isinstance(partial, bytes) else partial) + '\ntimed out after %ds\n' % timeout
     log_path.write_text(output, encoding='utf-8')
     return returncode, output
-
-
-def parse_recap(output: str) -> dict[str, dict[str, int]]:
-    """The counters of each host in the last PLAY RECAP of an ansible-playbook output."""
-    lines = output.splitlines()
-    starts = [index for index, line in enumerate(lines) if line.startswith('PLAY RECAP')]
-    if not starts:
-        return {}
-    recap: dict[str, dict[str, int]] = {}
-    for line in lines[starts[-1] + 1:]:
-        match = RECAP_LINE.match(line.strip())
-        if match is None:
-            if recap:
-                break
-            continue
-        recap[match.group('host')] = {key: int(value) for key, value in COUNTER.findall(match.group('counters'))}
-    return recap
 
 
 def tail(output: str, lines: int = 150) -> str:

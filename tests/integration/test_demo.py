@@ -8,12 +8,12 @@ the lab's settings and this checkout's collection (``Lab.playbook_env``).
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from playbook_tools import parse_recap
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -21,27 +21,6 @@ INVENTORY = 'inventories/lab'
 PLAYBOOK = 'playbooks/demo.yml'
 RUN_TIMEOUT = 1800
 TAIL_LINES = 200
-
-# "localhost                  : ok=41   changed=30   unreachable=0    failed=0 ..."
-RECAP_LINE = re.compile(r'^(?P<host>\S+)\s+:\s+(?P<counters>(?:[a-z]+=\d+\s*)+)$')
-COUNTER = re.compile(r'([a-z]+)=(\d+)')
-
-
-def parse_recap(output: str) -> dict[str, dict[str, int]]:
-    """The counters of each host in the last PLAY RECAP of an ansible-playbook output."""
-    lines = output.splitlines()
-    starts = [index for index, line in enumerate(lines) if line.startswith('PLAY RECAP')]
-    if not starts:
-        return {}
-    recap: dict[str, dict[str, int]] = {}
-    for line in lines[starts[-1] + 1:]:
-        match = RECAP_LINE.match(line.strip())
-        if match is None:
-            if recap:
-                break
-            continue
-        recap[match.group('host')] = {key: int(value) for key, value in COUNTER.findall(match.group('counters'))}
-    return recap
 
 
 def run_demo(lab, log_path: Path) -> tuple[int, str]:

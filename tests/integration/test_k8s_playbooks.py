@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import pytest
 import requests
+from playbook_tools import parse_recap
 from k8s_helpers import (
     api_client,
     apply_objects,
     deployment,
     ensure_collection_root,
-    parse_recap,
     playbook_env,
     run_playbook,
     service,

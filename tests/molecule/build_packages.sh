@@ -107,6 +107,67 @@ mkdir -p "$OUT/packages"
 # Prisma Cloud Microsegmentation enforcer (Linux host install): package prisma-enforcer,
 # unit prisma-enforcer.service, settings in /var/lib/prisma-enforcer/prisma-enforcer.conf
 # (ENFORCERD_* variables, read by the unit as EnvironmentFile). The conf is NOT shipped.
+# ------------------------------------------------------------------ what both fake agents do
+# Both scripts define log(), CHAIN, FLUSH_KNOB, STATE and families before this part.
+agent_chains() {
+  cat <<'SCRIPT'
+remove_own() {
+  # Every jump to the chain (as -S lists them), then the chain; a few attempts, since another
+  # program may change the ruleset at the same moment (nf_tables then refuses a commit).
+  local t attempt rule
+  for t in iptables ip6tables; do
+    command -v "$t" >/dev/null || continue
+    for attempt in 1 2 3 4 5; do
+      while read -r rule; do
+        # shellcheck disable=SC2086  # the rule is re-split into its arguments on purpose
+        "$t" -w -D ${rule#-A } 2>/dev/null || true
+      done < <("$t" -w -S INPUT 2>/dev/null | grep -E -- "-j $CHAIN( |\$)")
+      "$t" -w -S "$CHAIN" >/dev/null 2>&1 || continue 2
+      if "$t" -w -F "$CHAIN" 2>/dev/null && "$t" -w -X "$CHAIN" 2>/dev/null; then continue 2; fi
+      log "attempt $attempt: could not remove $t chain $CHAIN yet; INPUT is: $("$t" -w -S INPUT | tr '\n' ';')"
+      sleep 0.5
+    done
+    log "could not remove $t chain $CHAIN"
+  done
+}
+
+if [ -e "$FLUSH_KNOB" ]; then
+  log "test knob $FLUSH_KNOB present: flushing INPUT (iptables and ip6tables)"
+  iptables -w -F INPUT || die "iptables -F INPUT failed"
+  ip6tables -w -F INPUT || log "ip6tables -F INPUT failed"
+fi
+for t in "${families[@]}"; do
+  if "$t" -w -S "$CHAIN" >/dev/null 2>&1; then
+    "$t" -w -F "$CHAIN" || die "$t -F $CHAIN failed"
+  else
+    "$t" -w -N "$CHAIN" || die "$t -N $CHAIN failed"
+  fi
+  "$t" -w -A "$CHAIN" -j RETURN || die "$t -A $CHAIN failed"
+  "$t" -w -C INPUT -j "$CHAIN" 2>/dev/null || "$t" -w -I INPUT 1 -j "$CHAIN" || die "$t -I INPUT failed"
+done
+SCRIPT
+}
+
+agent_wait() {
+  cat <<'SCRIPT'
+stopping=0
+on_term() {
+  stopping=1
+  [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null
+  remove_own
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) version=$VERSION pid=$$" >>"$STATE/stops.log"
+  log "stopped"
+  exit 0
+}
+trap on_term TERM INT
+while [ "$stopping" = 0 ]; do
+  sleep infinity &
+  sleeper=$!
+  wait "$sleeper"
+done
+SCRIPT
+}
+
 prisma_script() {
   cat <<'SCRIPT'
 #!/bin/bash
@@ -152,58 +213,13 @@ case "${ENFORCERD_ENABLE_IPV6:-false}" in
   true|True|TRUE) families+=(ip6tables) ;;
 esac
 
-remove_own() {
-  # Every jump to the chain (as -S lists them), then the chain; a few attempts, since another
-  # program may change the ruleset at the same moment (nf_tables then refuses a commit).
-  local t attempt rule
-  for t in iptables ip6tables; do
-    command -v "$t" >/dev/null || continue
-    for attempt in 1 2 3 4 5; do
-      while read -r rule; do
-        # shellcheck disable=SC2086  # the rule is re-split into its arguments on purpose
-        "$t" -w -D ${rule#-A } 2>/dev/null || true
-      done < <("$t" -w -S INPUT 2>/dev/null | grep -E -- "-j $CHAIN( |\$)")
-      "$t" -w -S "$CHAIN" >/dev/null 2>&1 || continue 2
-      if "$t" -w -F "$CHAIN" 2>/dev/null && "$t" -w -X "$CHAIN" 2>/dev/null; then continue 2; fi
-      log "attempt $attempt: could not remove $t chain $CHAIN yet; INPUT is: $("$t" -w -S INPUT | tr '\n' ';')"
-      sleep 0.5
-    done
-    log "could not remove $t chain $CHAIN"
-  done
-}
-
-if [ -e "$FLUSH_KNOB" ]; then
-  log "test knob $FLUSH_KNOB present: flushing INPUT (iptables and ip6tables)"
-  iptables -w -F INPUT || die "iptables -F INPUT failed"
-  ip6tables -w -F INPUT || log "ip6tables -F INPUT failed"
-fi
-for t in "${families[@]}"; do
-  if "$t" -w -S "$CHAIN" >/dev/null 2>&1; then
-    "$t" -w -F "$CHAIN" || die "$t -F $CHAIN failed"
-  else
-    "$t" -w -N "$CHAIN" || die "$t -N $CHAIN failed"
-  fi
-  "$t" -w -A "$CHAIN" -j RETURN || die "$t -A $CHAIN failed"
-  "$t" -w -C INPUT -j "$CHAIN" 2>/dev/null || "$t" -w -I INPUT 1 -j "$CHAIN" || die "$t -I INPUT failed"
-done
+SCRIPT
+  agent_chains
+  cat <<'SCRIPT'
 log "started (families: ${families[*]}, api: $ENFORCERD_API, namespace: $ENFORCERD_NAMESPACE)"
 
-stopping=0
-on_term() {
-  stopping=1
-  [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null
-  remove_own
-  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) version=$VERSION pid=$$" >>"$STATE/stops.log"
-  log "stopped"
-  exit 0
-}
-trap on_term TERM INT
-while [ "$stopping" = 0 ]; do
-  sleep infinity &
-  sleeper=$!
-  wait "$sleeper"
-done
 SCRIPT
+  agent_wait
 }
 
 prisma_unit() {
@@ -328,58 +344,13 @@ if [ "$sensor_type" != visibility ]; then
   [ "$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null)" = 0 ] && families+=(ip6tables)
 fi
 
-remove_own() {
-  # Every jump to the chain (as -S lists them), then the chain; a few attempts, since another
-  # program may change the ruleset at the same moment (nf_tables then refuses a commit).
-  local t attempt rule
-  for t in iptables ip6tables; do
-    command -v "$t" >/dev/null || continue
-    for attempt in 1 2 3 4 5; do
-      while read -r rule; do
-        # shellcheck disable=SC2086  # the rule is re-split into its arguments on purpose
-        "$t" -w -D ${rule#-A } 2>/dev/null || true
-      done < <("$t" -w -S INPUT 2>/dev/null | grep -E -- "-j $CHAIN( |\$)")
-      "$t" -w -S "$CHAIN" >/dev/null 2>&1 || continue 2
-      if "$t" -w -F "$CHAIN" 2>/dev/null && "$t" -w -X "$CHAIN" 2>/dev/null; then continue 2; fi
-      log "attempt $attempt: could not remove $t chain $CHAIN yet; INPUT is: $("$t" -w -S INPUT | tr '\n' ';')"
-      sleep 0.5
-    done
-    log "could not remove $t chain $CHAIN"
-  done
-}
-
-if [ -e "$FLUSH_KNOB" ]; then
-  log "test knob $FLUSH_KNOB present: flushing INPUT (iptables and ip6tables)"
-  iptables -w -F INPUT || die "iptables -F INPUT failed"
-  ip6tables -w -F INPUT || log "ip6tables -F INPUT failed"
-fi
-for t in "${families[@]}"; do
-  if "$t" -w -S "$CHAIN" >/dev/null 2>&1; then
-    "$t" -w -F "$CHAIN" || die "$t -F $CHAIN failed"
-  else
-    "$t" -w -N "$CHAIN" || die "$t -N $CHAIN failed"
-  fi
-  "$t" -w -A "$CHAIN" -j RETURN || die "$t -A $CHAIN failed"
-  "$t" -w -C INPUT -j "$CHAIN" 2>/dev/null || "$t" -w -I INPUT 1 -j "$CHAIN" || die "$t -I INPUT failed"
-done
+SCRIPT
+  agent_chains
+  cat <<'SCRIPT'
 log "started (sensor_type: $sensor_type, families: ${families[*]:-none})"
 
-stopping=0
-on_term() {
-  stopping=1
-  [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null
-  remove_own
-  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) version=$VERSION pid=$$" >>"$STATE/stops.log"
-  log "stopped"
-  exit 0
-}
-trap on_term TERM INT
-while [ "$stopping" = 0 ]; do
-  sleep infinity &
-  sleeper=$!
-  wait "$sleeper"
-done
 SCRIPT
+  agent_wait
 }
 
 csw_unit() {

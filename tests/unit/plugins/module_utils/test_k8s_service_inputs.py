@@ -366,9 +366,12 @@ def test_build_configuration_errors(tmp_path):
 # the module's read step
 
 
+DEFAULT = object()
+
+
 class FakeClient:
-    def __init__(self, service=SERVICE, slices_error=None, nodes_error=None):
-        self.service = service
+    def __init__(self, service=DEFAULT, slices_error=None, nodes_error=None):
+        self.service = SERVICE if service is DEFAULT else service
         self.slices_error = slices_error
         self.nodes_error = nodes_error
         self.calls = []

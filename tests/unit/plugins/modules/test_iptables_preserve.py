@@ -76,5 +76,5 @@ def test_a_deleted_user_chain_and_a_changed_policy_come_back():
 
 def test_a_lost_table_is_rebuilt():
     snapshot = parse_save(SAVED, exclude=["PRISMA-*"])
-    text, dummy = plan_restore(snapshot, parse_save(SAVED.split("*nat")[0], exclude=["PRISMA-*"]))
+    text, dummy = plan_restore(snapshot, parse_save(SAVED.split("*nat", maxsplit=1)[0], exclude=["PRISMA-*"]))
     assert text == "*nat\n-I POSTROUTING 1 -s 10.244.0.0/16 -j MASQUERADE\nCOMMIT\n"
