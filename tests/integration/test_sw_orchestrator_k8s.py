@@ -137,9 +137,11 @@ def test_orchestrator_registration_reads_the_cluster_with_the_token(lab, k8s_clu
     assert 'shop/db' in status['services']
     assert status['pods'] >= 2
     pods = [i for i in sync['inventory'] if i.get('user_orchestrator_system/cluster_name') == 'test-cluster'
-            and i.get('user_orchestrator_system/workload_type') == 'pod' and i.get('user_orchestrator_system/namespace') == 'shop']
+            and i.get('user_orchestrator_system/workload_type') == 'pod' and i.get('user_orchestrator_system/namespace') == 'shop'
+            and i.get('user_orchestrator_app') == 'db']
     assert len(pods) == 2, sync['inventory']
-    assert all(p['user_orchestrator_app'] == 'db' and p['user_orchestrator_environment'] == 'production' for p in pods)
+    assert all(p['user_orchestrator_environment'] == 'production' and p['user_orchestrator_system/pod_name'].startswith('db-')
+               for p in pods)
 
     rc, output = run_playbook(lab, tmp_path, variables)
     assert rc == 0, output
