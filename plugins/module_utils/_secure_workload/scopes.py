@@ -288,15 +288,15 @@ def build_clusters(params, prefix):
     return out
 
 
+def _cluster_value(key, value):
+    """One key of a cluster in comparable form (its query canonical)."""
+    return canon_query(value) if key == "query" else value
+
+
 def canon_clusters(clusters):
     """Comparable form of a list of clusters: by name, each with its query in canonical form."""
-    out = []
-    for cluster in clusters or ():
-        items = []
-        for key, value in sorted(cluster.items()):
-            items.append((key, canon_query(value) if key == "query" else value))
-        out.append(tuple(items))
-    return tuple(sorted(out))
+    return tuple(sorted(tuple((key, _cluster_value(key, value)) for key, value in sorted(cluster.items()))
+                        for cluster in clusters or ()))
 
 
 class WorkspaceAdapter(InventoryFilterAdapter):
@@ -342,7 +342,7 @@ class WorkspaceAdapter(InventoryFilterAdapter):
 
     def _cluster_writes(self, workspace_id, declared):
         """``(creates, updates, deletes)`` turning the stored clusters into the declared ones."""
-        stored = self.stored_clusters(workspace_id) if workspace_id else []
+        stored = self.stored_clusters(workspace_id)
         by_name = dict((c.get("name"), c) for c in stored)
         creates, updates = [], []
         for cluster in declared:
@@ -350,11 +350,8 @@ class WorkspaceAdapter(InventoryFilterAdapter):
             if found is None:
                 creates.append(cluster)
                 continue
-            changed = {}
-            for key, value in cluster.items():
-                same = canon_query(value) == canon_query(found.get(key)) if key == "query" else value == found.get(key)
-                if not same:
-                    changed[key] = value
+            changed = dict((key, value) for key, value in cluster.items()
+                           if _cluster_value(key, value) != _cluster_value(key, found.get(key)))
             if changed:
                 updates.append((found, changed))
         deletes = []
