@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 from pathlib import Path
 
@@ -49,3 +50,10 @@ def parse_recap(output: str) -> dict[str, dict[str, int]]:
             continue
         recap[match.group('host')] = {key: int(value) for key, value in COUNTER.findall(match.group('counters'))}
     return recap
+
+
+def closed_loopback_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

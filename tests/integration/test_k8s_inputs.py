@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import certifi
 import pytest
 import yaml
+from playbook_tools import closed_loopback_port
 from k8s_helpers import (
     api_client,
     apply_objects,
@@ -73,13 +73,6 @@ def scenario_objects() -> list[dict]:
     ]
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope='module')
 def scenario(k8s_cluster) -> dict:
     """The objects of the scenario; returns tokens and the endpoint addresses of each service."""
@@ -103,7 +96,7 @@ def cases(k8s_cluster, scenario: dict, tmp: Path) -> dict[str, dict]:
     ca = k8s_cluster.env['K8S_CA_CERT']
     # A kubeconfig whose current context points nowhere: the context option must pick the right one.
     other = dict(kubeconfig)
-    other['clusters'] = kubeconfig['clusters'] + [{'name': 'nowhere', 'cluster': {'server': 'https://127.0.0.1:%d' % closed_port(),
+    other['clusters'] = kubeconfig['clusters'] + [{'name': 'nowhere', 'cluster': {'server': 'https://127.0.0.1:%d' % closed_loopback_port(),
                                                                                   'insecure-skip-tls-verify': True}}]
     other['contexts'] = kubeconfig['contexts'] + [{'name': 'nowhere', 'context': {'cluster': 'nowhere', 'user': kubeconfig['users'][0]['name']}}]
     other['current-context'] = 'nowhere'
@@ -140,7 +133,7 @@ def cases(k8s_cluster, scenario: dict, tmp: Path) -> dict[str, dict]:
                             'environment': no_kubeconfig},
         'bad_token': {'args': {'namespace': NS, 'name': 'web-np', 'host': server, 'api_key': 'not-a-token', 'ca_cert': ca},
                       'environment': no_kubeconfig},
-        'unreachable': {'args': {'namespace': NS, 'name': 'web', 'host': 'https://127.0.0.1:%d' % closed_port(), 'timeout': 5}},
+        'unreachable': {'args': {'namespace': NS, 'name': 'web', 'host': 'https://127.0.0.1:%d' % closed_loopback_port(), 'timeout': 5}},
         'untrusted_ca': {'args': {'namespace': NS, 'name': 'web-np', 'host': server, 'api_key': scenario['reader'], 'ca_cert': certifi.where()},
                          'environment': no_kubeconfig},
         'no_connection': {'args': {'namespace': NS, 'name': 'web'}, 'environment': dict(no_kubeconfig, HOME=str(tmp))},

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from playbook_tools import ansible_env, closed_loopback_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 GOOD = {
@@ -67,12 +66,6 @@ CASES = [
 ]
 
 
-def closed_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def write_kubeconfig(path: Path, port: int) -> None:
     """A kubeconfig whose API server is https://127.0.0.1:<port>, where nothing listens."""
     path.write_text(json.dumps({
@@ -115,8 +108,7 @@ def run_role(tmp_path: Path, variables: dict) -> tuple[subprocess.CompletedProce
     extra = tmp_path / 'vars.json'
     extra.write_text(json.dumps(dict(variables, prisma_enforcer_kubernetes_kubeconfig=str(kubeconfig),
                                      prisma_enforcer_kubernetes_wait_timeout=5)))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / 'build'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    env = ansible_env(dict(os.environ))
     for name in [n for n in env if n.startswith('K8S_AUTH_')] + ['KUBECONFIG']:
         env.pop(name, None)
     proc = subprocess.run([str(VENV_BIN / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from playbook_tools import ansible_env, closed_loopback_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 PRISMA_GOOD = {
@@ -77,12 +76,6 @@ CASES = [
 ]
 
 
-def closed_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.parametrize('case', CASES, ids=[c[0] for c in CASES])
 def test_bad_input_fails_before_the_host_is_touched(case, tmp_path: Path) -> None:
     dummy, role, variables, expected = case
@@ -94,8 +87,7 @@ def test_bad_input_fails_before_the_host_is_touched(case, tmp_path: Path) -> Non
                                      'roles': [{'role': 'microseg.segmentation.%s' % role}]}]))
     extra = tmp_path / 'vars.json'
     extra.write_text(json.dumps(variables))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / 'build'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_HOST_KEY_CHECKING='0', ANSIBLE_SSH_RETRIES='0', ANSIBLE_TIMEOUT='5')
+    env = ansible_env(dict(os.environ), {'ANSIBLE_SSH_RETRIES': '0', 'ANSIBLE_TIMEOUT': '5'})
     proc = subprocess.run([str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(playbook), '-e', '@%s' % extra],
                           capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path, check=False)
     output = proc.stdout + proc.stderr
