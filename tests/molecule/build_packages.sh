@@ -168,6 +168,19 @@ done
 SCRIPT
 }
 
+# prerm of both fake agents: on removal, stop the service so that it removes its own chains.
+prerm_stopping() {
+  cat <<EOF
+#!/bin/sh
+set -e
+if [ "\$1" = remove ] && [ -d /run/systemd/system ]; then
+  systemctl stop $1.service || true
+  systemctl disable $1.service >/dev/null 2>&1 || true
+fi
+exit 0
+EOF
+}
+
 prisma_script() {
   cat <<'SCRIPT'
 #!/bin/bash
@@ -256,16 +269,7 @@ set -e
 if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 exit 0
 EOF
-  # prerm on removal: stop the service so that it removes its own chains.
-  cat >"$root/DEBIAN/prerm" <<'EOF'
-#!/bin/sh
-set -e
-if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
-  systemctl stop prisma-enforcer.service || true
-  systemctl disable prisma-enforcer.service >/dev/null 2>&1 || true
-fi
-exit 0
-EOF
+  prerm_stopping prisma-enforcer >"$root/DEBIAN/prerm"
   # postrm: the conf (written by the role) stays; purge removes the fake's records.
   cat >"$root/DEBIAN/postrm" <<'EOF'
 #!/bin/sh
@@ -390,15 +394,7 @@ install -m 644 /usr/local/tet/conf/csw-agent.service /etc/systemd/system/csw-age
 if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 exit 0
 EOF
-  cat >"$root/DEBIAN/prerm" <<'EOF'
-#!/bin/sh
-set -e
-if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
-  systemctl stop csw-agent.service || true
-  systemctl disable csw-agent.service >/dev/null 2>&1 || true
-fi
-exit 0
-EOF
+  prerm_stopping csw-agent >"$root/DEBIAN/prerm"
   cat >"$root/DEBIAN/postrm" <<'EOF'
 #!/bin/sh
 set -e
