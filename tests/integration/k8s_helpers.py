@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +16,6 @@ from playbook_tools import ansible_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / 'build'
-VENV_BIN = Path(sys.executable).parent
-PLAYBOOK_TIMEOUT = 900
 WAIT_TIMEOUT = 120
 
 
@@ -147,21 +144,6 @@ def kubectl_json(kubectl: Path, kubeconfig: Path, *args: str) -> dict:
 def playbook_env(base: dict[str, str], cluster_env: dict[str, str]) -> dict[str, str]:
     """ansible-playbook's environment: ``base`` (os.environ or Lab.playbook_env()), the cluster's settings, this checkout."""
     return ansible_env(base, cluster_env)
-
-
-def run_playbook(args: list[str], env: dict[str, str], log_path: Path, timeout: int = PLAYBOOK_TIMEOUT) -> tuple[int, str]:
-    """Run ansible-playbook ARGS from the repository root; the output goes to LOG_PATH too."""
-    command = [str(VENV_BIN / 'ansible-playbook'), *args]
-    try:
-        result = subprocess.run(command, cwd=str(REPO_ROOT), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
-        returncode, output = result.returncode, result.stdout
-    except subprocess.TimeoutExpired as exc:
-        partial = exc.stdout or ''
-        returncode = -1
-        output = (partial.decode('utf-8', 'replace') if isinstance(partial, bytes) else partial) + '\ntimed out after %ds\n' % timeout
-    log_path.write_text(output, encoding='utf-8')
-    return returncode, output
 
 
 def tail(output: str, lines: int = 150) -> str:

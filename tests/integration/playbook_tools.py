@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import re
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / 'build'
 VENV_BIN = Path(sys.executable).parent
+PLAYBOOK_TIMEOUT = 900
 
 # "localhost                  : ok=41   changed=30   unreachable=0    failed=0 ..."
 RECAP_LINE = re.compile(r'^(?P<host>\S+)\s+:\s+(?P<counters>(?:[a-z]+=\d+\s*)+)$')
@@ -57,3 +59,18 @@ def closed_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+def run_playbook(args: list[str], env: dict[str, str], log_path: Path, timeout: int = PLAYBOOK_TIMEOUT) -> tuple[int, str]:
+    """Run ansible-playbook ARGS from the repository root; the output goes to LOG_PATH too."""
+    command = [str(VENV_BIN / 'ansible-playbook'), *args]
+    try:
+        result = subprocess.run(command, cwd=str(REPO_ROOT), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+        returncode, output = result.returncode, result.stdout
+    except subprocess.TimeoutExpired as exc:
+        partial = exc.stdout or ''
+        returncode = -1
+        output = (partial.decode('utf-8', 'replace') if isinstance(partial, bytes) else partial) + '\ntimed out after %ds\n' % timeout
+    log_path.write_text(output, encoding='utf-8')
+    return returncode, output

@@ -8,15 +8,11 @@ the lab's settings and this checkout's collection (``Lab.playbook_env``).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from playbook_tools import parse_recap
+from playbook_tools import parse_recap, run_playbook
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 INVENTORY = 'inventories/lab'
 PLAYBOOK = 'playbooks/demo.yml'
 RUN_TIMEOUT = 1800
@@ -25,19 +21,7 @@ TAIL_LINES = 200
 
 def run_demo(lab, log_path: Path) -> tuple[int, str]:
     """Run the demo playbook once against the lab; keep its output in LOG_PATH."""
-    command = [str(VENV_BIN / 'ansible-playbook'), '-i', INVENTORY, PLAYBOOK]
-    try:
-        result = subprocess.run(
-            command, cwd=str(REPO_ROOT), env=lab.playbook_env(), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=RUN_TIMEOUT, check=False,
-        )
-        returncode, output = result.returncode, result.stdout
-    except subprocess.TimeoutExpired as timeout:
-        partial = timeout.stdout or ''
-        returncode = -1
-        output = (partial.decode('utf-8', 'replace') if isinstance(partial, bytes) else partial) + '\ntimed out after %ds\n' % RUN_TIMEOUT
-    log_path.write_text(output, encoding='utf-8')
-    return returncode, output
+    return run_playbook(['-i', INVENTORY, PLAYBOOK], lab.playbook_env(), log_path, RUN_TIMEOUT)
 
 
 def tail(output: str) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 import certifi
 import pytest
 import yaml
-from playbook_tools import closed_loopback_port
+from playbook_tools import closed_loopback_port, run_playbook
 from k8s_helpers import (
     api_client,
     apply_objects,
@@ -31,7 +31,6 @@ from k8s_helpers import (
     ensure_collection_root,
     kubectl_json,
     playbook_env,
-    run_playbook,
     service,
     service_account_token,
     set_load_balancer,

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import pytest
 import requests
-from playbook_tools import parse_recap
+from playbook_tools import parse_recap, run_playbook
 from k8s_helpers import (
     api_client,
     apply_objects,
     deployment,
     ensure_collection_root,
     playbook_env,
-    run_playbook,
     service,
     tail,
     wait_for_endpoints,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import certifi
 import pytest
+from playbook_tools import ansible_env
 import requests
 
 try:
@@ -294,15 +295,7 @@ def results(vcsim: dict[str, str], scenario: dict, tmp_path_factory: pytest.Temp
     env = dict(os.environ)
     for key in ('VMWARE_HOST', 'VMWARE_PORT', 'VMWARE_USER', 'VMWARE_PASSWORD', 'VMWARE_CA_PATH'):
         env[key] = vcsim[key]
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(BUILD_DIR),
-        ANSIBLE_NOCOLOR='1',
-        ANSIBLE_FORCE_COLOR='0',
-        ANSIBLE_RETRY_FILES_ENABLED='0',
-        ANSIBLE_LOCALHOST_WARNING='0',
-        ANSIBLE_INVENTORY_UNPARSED_WARNING='0',
-        PATH=os.pathsep.join([str(VENV_BIN), env.get('PATH', os.defpath)]),
-    )
+    env = ansible_env(env)
     returncode, output = run_logged(
         [str(VENV_BIN / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)],
         work / 'playbook.log', PLAYBOOK_TIMEOUT, env=env,
