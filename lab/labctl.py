@@ -1,6 +1,7 @@
 """Start, stop and query the microseg lab (HTTPS emulators of the product APIs).
 
     python lab/labctl.py start  --dir DIR [--sqlite] [--prisma-port N] [--nsxt-port N] [--sw-port N]
+                                [--prisma-workloads FILE]
     python lab/labctl.py stop   --dir DIR
     python lab/labctl.py status --dir DIR
 
@@ -143,8 +144,13 @@ def cmd_start(args) -> int:
                "--nsxt-port", str(args.nsxt_port), "--sw-port", str(args.sw_port)]
     if args.sqlite:
         command.append("--sqlite")
+    env = dict(os.environ)
+    if getattr(args, "prisma_workloads", None):
+        # read by microseg_lab.prisma.workloads (the processing units the simulated enforcers report)
+        env["MICROSEG_LAB_PRISMA_WORKLOADS"] = os.path.abspath(args.prisma_workloads)
     with open(_path(state_dir, "lab.log"), "ab") as log, open(os.devnull, "rb") as devnull:
-        process = subprocess.Popen(command, stdin=devnull, stdout=log, stderr=log, cwd=state_dir, start_new_session=True, close_fds=True)
+        process = subprocess.Popen(command, stdin=devnull, stdout=log, stderr=log, cwd=state_dir, start_new_session=True, close_fds=True,
+                                   env=env)
     with open(_path(state_dir, "lab.pid"), "w") as handle:
         handle.write("%d\n" % process.pid)
     deadline = time.monotonic() + START_TIMEOUT
@@ -227,6 +233,9 @@ def main(argv=None) -> int:
         p.add_argument("--prisma-port", type=int, default=0, help="Prisma API port on 127.0.0.1 (0 = any free port)")
         p.add_argument("--nsxt-port", type=int, default=0, help="NSX-T manager API port on 127.0.0.1 (0 = any free port)")
         p.add_argument("--sw-port", type=int, default=0, help="Secure Workload OpenAPI port on 127.0.0.1 (0 = any free port)")
+        if name == "start":
+            p.add_argument("--prisma-workloads", metavar="FILE",
+                           help="JSON fixture of the Prisma processing units per namespace (default lab/microseg_lab/prisma/workloads.json)")
     for name, helptext in (("stop", "stop the lab (idempotent)"), ("status", "exit 0 when the lab runs and answers")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--dir", required=True, help="state directory")

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from ..common.persistence import SqlitePersistence
 from ..common.pki import CertificateAuthority, cert_pem, key_pem, write_private
 from ..common.server import Product, Request, Response, format_seconds
-from . import codec, qfilter, schema
+from . import codec, qfilter, schema, workloads
 from .auth import TokenAuthority
 from .errors import (
     ApiError,
@@ -119,6 +119,8 @@ class PrismaProduct(Product):
         loaded = self.store.load()
         if self.store.namespace(ROOT_NAMESPACE) is None:
             self._seed()
+        self.workloads: dict[str, list[dict]] = {}
+        self._load_workloads()
         self.logger.info("prisma: %d object(s) loaded%s", loaded, " from SQLite" if self.persistence else "")
 
     # ---------------------------------------------------------------- lifecycle
@@ -191,6 +193,7 @@ class PrismaProduct(Product):
         with self.store.lock:
             self.store.wipe()
             self._seed()
+            self._load_workloads()
         with self._idem_lock:
             self._idem_cache.clear()
             self._idem_key_locks.clear()
@@ -676,6 +679,8 @@ class PrismaProduct(Product):
         items = [(identity.name, obj)]
         if identity is schema.NAMESPACE and obj["type"] in DEFAULT_SDP_NAMESPACE_TYPES:
             items.append(("servicedependencypolicy", self._default_sdp(obj["name"], now)))
+        if identity is schema.NAMESPACE:
+            items += [("processingunit", pu) for pu in self._workload_units(obj["name"], now)]
         self.store.put_many(items)
         return obj
 
@@ -723,6 +728,79 @@ class PrismaProduct(Product):
             self.store.delete_many(items)
         return self._respond(call, identity, existing)
 
+    # ---------------------------------------------------------------- simulated enforcers
+
+    WORKLOADS_META = "workloads"
+    WORKLOADS_ROUTE = "/_lab/prisma/workloads"
+
+    def _load_workloads(self) -> None:
+        """The fixture file, then the admin route's changes kept in SQLite; report the units of existing namespaces."""
+        try:
+            mapping = workloads.load_file()
+        except (OSError, ValueError) as exc:
+            self.logger.error("prisma: workloads fixture ignored: %s", exc)
+            mapping = {}
+        if self.persistence is not None:
+            saved = self.persistence.get_meta(self.WORKLOADS_META)
+            if saved:
+                mapping.update(workloads.parse(json.loads(saved)))
+        self.workloads = mapping
+        self._report_workloads()
+
+    def _workload_units(self, namespace: str, now: str) -> list[dict]:
+        """New processing units for the fixture entries of ``namespace`` that it does not hold yet (by name)."""
+        units = self.workloads.get(namespace) or []
+        if not units:
+            return []
+        have = {o["name"] for o in self.store.in_namespace("processingunit", namespace)}
+        out = []
+        for unit in units:
+            if unit["name"] in have:
+                continue
+            obj = codec.new_object(schema.PROCESSINGUNIT)
+            obj.update(workloads.unit_object(unit))
+            obj.update({"ID": new_id(), "namespace": namespace, "createTime": now, "updateTime": now,
+                        "enforcerNamespace": namespace})
+            if not obj["nativeContextID"]:
+                obj["nativeContextID"] = obj["ID"][-12:]
+            obj["normalizedTags"] = self._normalized_tags(schema.PROCESSINGUNIT, obj)
+            out.append(obj)
+        return out
+
+    def _report_workloads(self) -> int:
+        now = codec.now_text()
+        with self.store.lock:
+            items = []
+            for namespace in self.workloads:
+                if self.store.namespace(namespace) is not None:
+                    items += [("processingunit", pu) for pu in self._workload_units(namespace, now)]
+            if items:
+                self.store.put_many(items)
+        return len(items)
+
+    def lab_admin(self, request: Request) -> Response | None:
+        """``/_lab/prisma/workloads``: GET the fixture in use, PUT a new one, POST namespaces to add (admin route)."""
+        if request.path.rstrip("/") != self.WORKLOADS_ROUTE:
+            return None
+        if request.method not in ("GET", "PUT", "POST"):
+            return Response.json(405, {"error": "use GET, PUT or POST on %s" % self.WORKLOADS_ROUTE})
+        if request.method != "GET":
+            try:
+                mapping = workloads.parse(json.loads(request.body or b"null"))
+            except ValueError as exc:
+                return Response.json(400, {"error": str(exc)})
+            with self.store.lock:
+                if request.method == "PUT":
+                    self.workloads = mapping
+                else:
+                    self.workloads.update(mapping)
+                if self.persistence is not None:
+                    self.persistence.set_meta(self.WORKLOADS_META, json.dumps(self.workloads))
+                created = self._report_workloads()
+            self.logger.info("workloads fixture %s: %d processing unit(s) reported", "replaced" if request.method == "PUT" else "extended",
+                             created)
+        return Response.json(200, self.workloads)
+
     # ---------------------------------------------------------------- relations
 
     @staticmethod
@@ -733,9 +811,19 @@ class PrismaProduct(Product):
             return any(tag.startswith(wanted[:-1]) for tag in tags)
         return wanted in tags
 
-    def _expression_matches(self, expression: list[list[str]], obj: dict) -> bool:
-        tags = obj.get("normalizedTags", [])
+    def _expression_matches(self, expression: list[list[str]], obj: dict, tags: list[str] | None = None) -> bool:
+        tags = obj.get("normalizedTags", []) if tags is None else tags
         return any(clause and all(self._tag_matches(t, tags) for t in clause) for clause in expression)
+
+    def _usable_tags(self, pu: dict) -> list[str]:
+        """A processing unit's tags a policy can use: generated (``$``) and metadata (``@``) tags, and user tags
+        starting with a ``tagPrefixes`` entry of its namespace or an ancestor (only those are sent on the wire)."""
+        prefixes = []
+        for name in [pu["namespace"]] + ancestors_of(pu["namespace"]):
+            namespace = self.store.namespace(name)
+            if namespace is not None:
+                prefixes += [p for p in namespace.get("tagPrefixes") or [] if p]
+        return [t for t in pu.get("normalizedTags", []) if t[:1] in ("$", "@") or any(t.startswith(p) for p in prefixes)]
 
     def _relation(self, call: Call) -> Response:
         parent = self._lookup(call)
@@ -743,6 +831,7 @@ class PrismaProduct(Product):
         child = call.child
         expression: list[list[str]] = []
         target = None
+        scope = None
         if identity is schema.NETWORKRULESETPOLICY:
             mode = self._param(call, "mode", "object")
             if mode == "subject":
@@ -750,7 +839,11 @@ class PrismaProduct(Product):
             else:
                 for rule in parent["incomingRules"] + parent["outgoingRules"]:
                     expression = expression + rule["object"]
-            target = {"externalnetworks": schema.EXTERNALNETWORK, "services": schema.SERVICE}.get(child)
+            target = {"externalnetworks": schema.EXTERNALNETWORK, "services": schema.SERVICE,
+                      "processingunits": schema.PROCESSINGUNIT}.get(child)
+            if target is schema.PROCESSINGUNIT and mode == "subject":
+                # the subject selects units of the ruleset's namespace, or of its children when propagated
+                scope = parent
         elif identity is schema.SERVICEDEPENDENCYPOLICY and child == "services":
             expression, target = parent["object"], schema.SERVICE
         elif identity is schema.ENFORCERPROFILEMAPPINGPOLICY and child == "enforcerprofiles":
@@ -758,7 +851,14 @@ class PrismaProduct(Product):
         results = []
         if target is not None:
             sub = Call(request=call.request, identity=target, op="list", namespace=call.namespace, recursive=True, propagated=True)
-            results = [o for o in self._sorted(sub, target, self._collect(sub, target)) if self._expression_matches(expression, o)]
+            candidates = self._sorted(sub, target, self._collect(sub, target))
+            if target is schema.PROCESSINGUNIT:
+                if scope is not None:
+                    candidates = [o for o in candidates if o["namespace"] == scope["namespace"]
+                                  or (scope.get("propagate") and is_descendant(o["namespace"], scope["namespace"]))]
+                results = [o for o in candidates if self._expression_matches(expression, o, self._usable_tags(o))]
+            else:
+                results = [o for o in candidates if self._expression_matches(expression, o)]
         headers = [("X-Count-Total", str(len(results)))]
         if call.op == "child_info" or target is None:
             if call.op == "child_info":

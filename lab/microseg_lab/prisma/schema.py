@@ -235,7 +235,13 @@ EXPORT = Identity(
     stored=False,
 )
 
-SUB_IDENTITIES = {s.name: s for s in (NETWORKRULENET, NETWORKRULE, CLAIMMAPPING, ENDPOINT, EXPORT)}
+PROCESSINGUNITSERVICE = _sub("processingunitservice", [
+    string("ports", read_only=True),
+    integer("protocol"),
+    strlist("targetPorts"),
+])
+
+SUB_IDENTITIES = {s.name: s for s in (NETWORKRULENET, NETWORKRULE, CLAIMMAPPING, ENDPOINT, EXPORT, PROCESSINGUNITSERVICE)}
 
 # -- namespaced identities
 
@@ -387,6 +393,28 @@ ENFORCERPROFILEMAPPINGPOLICY = Identity(
     relations={"enforcers": (), "enforcerprofiles": ()},
 )
 
+# Processing units: what the enforcers report (the lab creates them from its workloads fixture,
+# see api.py), not policy objects, so never exported nor imported. The attributes are the
+# exposed ones of processingunit.spec the flow checks and the guides use.
+PROCESSINGUNIT = Identity(
+    name="processingunit", resource="processingunits",
+    attrs=_attrs(BASE, NAMESPACED, DESCRIBED, IDENTIFIABLE, METADATABLE, NAMED, TIMEABLE, [
+        enum("datapathType", ["Aporeto", "EnvoyAuthorizer"], default="Aporeto"),
+        enum("enforcementStatus", ["Active", "Failed", "Inactive"], default="Inactive"),
+        string("enforcerID"),
+        string("enforcerNamespace"),
+        strlist("images", creation_only=True),
+        string("nativeContextID"),
+        reflist("networkServices", "processingunitservice"),
+        enum("operationalStatus", ["Initialized", "Paused", "Running", "Stopped", "Terminated"], default="Initialized"),
+        enum("type", ["APIGateway", "Docker", "Host", "HostService", "LinuxService", "WindowsService", "RKT", "User",
+                      "SSHSession", "ECS"], creation_only=True),
+    ]),
+    ops=CRUD,
+    params={"list": (Q, ARCHIVED), "get": (ARCHIVED,), "delete": (Q,)},
+    default_order=("name",),
+)
+
 # -- singletons and actions
 
 PUTRAFFICACTION = Identity(
@@ -448,7 +476,7 @@ POLICY_IDENTITIES = (
     ENFORCERPROFILE,
     ENFORCERPROFILEMAPPINGPOLICY,
 )
-STORED_IDENTITIES = (NAMESPACE,) + POLICY_IDENTITIES
+STORED_IDENTITIES = (NAMESPACE,) + POLICY_IDENTITIES + (PROCESSINGUNIT,)
 ALL_IDENTITIES = STORED_IDENTITIES + (PUTRAFFICACTION, TAGPREFIX, ISSUE, IMPORT, EXPORT)
 
 BY_RESOURCE = {i.resource: i for i in ALL_IDENTITIES}

@@ -1,0 +1,237 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: prisma_flow_check
+short_description: Check which flows Prisma Cloud Microsegmentation network rulesets allow
+version_added: 1.0.0
+description:
+  - Reads what the Microsegmentation Console holds under O(namespace) (its namespaces, the network rulesets
+    and external networks of the namespace, of its children and the ones its ancestors propagate, and the
+    processing units its enforcers report) and evaluates each flow with the enforcers' semantics.
+  - "An endpoint is a string: an IPv4 or IPv6 address, or a host name, for a peer outside the enforcers
+    (matched against the C(entries) of external networks)."
+  - "Or a mapping: C(namespace) and C(tags) for the processing units of that namespace
+    carrying every tag listed (all of them when C(tags) is left out; none found fails the task naming the endpoint);
+    or C(address); or C(host); or C(host) with the C(address) it resolves to (the peer then matches entries of either form)."
+  - The flow is evaluated for every processing unit an endpoint selects and must hold for each. A flow expected to be
+    allowed gets V(allow) only when every pair is allowed; any other flow gets V(allow) as soon as one pair is allowed,
+    and the reason names the pair that decided.
+  - Reports, for each flow, V(allow) or V(deny) and the deciding rule(s) on each side, named
+    C(<ruleset> incoming[<index>]) or C(<ruleset> outgoing[<index>]) (followed by the rule's name when it has one),
+    with the ruleset ID and namespace; or the namespace's default action.
+  - The console is read with one paginated list per kind (namespaces, network rulesets, external networks,
+    processing units) plus the default actions and tag prefixes of O(namespace) and of each ancestor the
+    credentials may read. Nothing is written.
+author: Microseg Segmentation Maintainers (@microseg)
+notes:
+  - "The semantics are those of the project's C(prisma-ruleset-semantics.md): a flow between two processing units
+    passes only if the source's outgoing rules and the destination's incoming rules both allow it; a flow to or
+    from an external network is decided by the processing unit's side alone (external networks have no enforcer)."
+  - A Reject rule that matches on a side beats every Allow rule of that side. A ruleset applies to a processing unit
+    when it is not disabled, its subject matches and it lives in the unit's namespace or is propagated by an ancestor.
+  - Every object carries the normalized tags C($identity), C($namespace), C($name) and C($id), external networks
+    included, so an object C([["$namespace=/ns"]]) also selects the external networks of C(/ns).
+  - A user tag of a processing unit (one not starting with C($) or C(@)) is usable by rulesets only when it starts
+    with a C(tagPrefixes) entry of the unit's namespace or of an ancestor.
+  - When no rule matches on a side, the namespace's C(defaultPUIncomingTrafficAction) or
+    C(defaultPUOutgoingTrafficAction) decides; C(Inherit) takes the parent's value.
+  - "Assumption: a trailing C(*) in a tag expression matches by prefix."
+  - "Assumption: a C(fallback) ruleset counts only when no other ruleset applies to that processing unit."
+  - "Assumption: an C(Inherit) chain that never resolves (up to the root) behaves as Allow (discovery mode)."
+  - "Assumption: a rule with an empty C(protocolPorts) list matches nothing; a rule with C(observationEnabled) is
+    reported in the reason but does not decide."
+  - "Assumption: an external network is usable by a rule of a processing unit only when it lives in the unit's
+    namespace or is propagated by an ancestor."
+  - "Assumption: host names are never resolved; a host matches a host-name or C(*.domain) entry, and matches address
+    entries only through the C(address) given with it. The C(servicePorts) of external networks are not evaluated."
+  - "Assumption: ancestors whose default actions or tag prefixes the credentials cannot read count as C(Inherit) with
+    no tag prefix."
+extends_documentation_fragment:
+  - microseg.segmentation.prisma
+  - microseg.segmentation.flow_check
+  - microseg.segmentation.attributes.info
+  - microseg.segmentation.prisma.attributes
+"""
+
+EXAMPLES = r"""
+- name: The Hipster Shop flow table after lockdown
+  microseg.segmentation.prisma_flow_check:
+    namespace: /acme/aws-dev/k8s
+    flows:
+      - name: frontend to cart
+        source: {namespace: /acme/aws-dev/k8s/hipster-shop, tags: [app=frontend]}
+        destination: {namespace: /acme/aws-dev/k8s/hipster-shop, tags: [app=cartservice]}
+        service: tcp/7070
+        expect: allow
+      - name: internet to frontend
+        source: 203.0.113.7
+        destination: {namespace: /acme/aws-dev/k8s/hipster-shop, tags: [app=frontend]}
+        service: tcp/8080
+        expect: allow
+      - name: internet to frontend on ssh
+        source: 203.0.113.7
+        destination: {namespace: /acme/aws-dev/k8s/hipster-shop, tags: [app=frontend]}
+        service: tcp/22
+        expect: deny
+      - name: to googleapis
+        source: {namespace: /acme/aws-dev/k8s/hipster-shop, tags: [app=frontend]}
+        destination: storage.googleapis.com
+        service: tcp/443
+        expect: allow
+  register: hipster_flows
+
+- name: Print the flow table
+  ansible.builtin.debug:
+    var: hipster_flows.table
+"""
+
+RETURN = r"""
+flows:
+  description:
+    - One entry per flow with C(name), C(source), C(destination), C(service), C(expect), C(verdict), C(reason),
+      C(as_expected) and C(decided_by).
+    - C(decided_by) lists the deciding rules, each with C(side) (V(source) or V(destination)), C(action)
+      (V(Allow) or V(Reject)), C(rule), C(id) (the ruleset ID), C(where) (the ruleset's namespace),
+      C(default) (true for a namespace's default action) and C(label).
+  returned: always
+  type: list
+  elements: dict
+mismatches:
+  description: The flows whose verdict differs from O(flows[].expect).
+  returned: always
+  type: list
+  elements: dict
+table:
+  description: The flows as aligned text lines (flow, endpoints, service, verdict, expectation, deciding rules).
+  returned: always
+  type: list
+  elements: str
+summary:
+  description: How many of the flows with an expectation got it.
+  returned: always
+  type: str
+  sample: 12/12 flows as expected
+counts:
+  description: C(total), C(checked), C(as_expected), C(mismatched) and C(allowed) flows.
+  returned: always
+  type: dict
+"""
+
+import ipaddress
+import re
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck, FlowCheckError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaConnection, prisma_argument_spec
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flows import Policy, chain_of, evaluate_flow
+
+HOST_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?$", re.IGNORECASE)
+
+
+def _is_address(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_host(text):
+    """A DNS name or a ``*.domain`` wildcard whose last label is not a number (so 10.0.0.300 is no host)."""
+    if not isinstance(text, str):
+        return False
+    text = text.strip().rstrip(".")
+    return bool(HOST_RE.match(text)) and not _is_address(text) and not text.rsplit(".", 1)[-1].isdigit()
+
+
+class PrismaFlowCheck(FlowCheck):
+    endpoint_keys = ("namespace", "tags", "address", "host")
+    # a plain string: an address or a host name, told apart in validate_endpoint
+    string_key = "peer"
+
+    def connection_spec(self):
+        return prisma_argument_spec()
+
+    def connect(self, params):
+        return PrismaConnection(params)
+
+    def validate_endpoint(self, endpoint, option):
+        from_string = "peer" in endpoint
+        if from_string:
+            text = endpoint.pop("peer")
+            endpoint["address" if _is_address(text) else "host"] = text
+        address = endpoint.get("address")
+        host = endpoint.get("host")
+        if "namespace" in endpoint or "tags" in endpoint:
+            if address is not None or host is not None:
+                raise ValidationError(option, "namespace and tags name processing units; do not mix them with address or host")
+            namespace = endpoint.get("namespace")
+            if not isinstance(namespace, str) or not namespace.startswith("/"):
+                raise ValidationError(option + ".namespace", "an absolute namespace path such as /acme/prod is required with tags")
+            tags = endpoint.get("tags", [])
+            if isinstance(tags, str):
+                tags = [tags]
+            if not isinstance(tags, list) or not all(isinstance(t, str) and "=" in t for t in tags):
+                raise ValidationError(option + ".tags", "a list of key=value tags is expected, got %r" % (endpoint.get("tags"),))
+            endpoint["namespace"] = namespace.rstrip("/") or "/"
+            endpoint["tags"] = list(tags)
+            return
+        if address is not None:
+            if not isinstance(address, str):
+                raise ValidationError(option + ".address", "an IPv4 or IPv6 address is expected")
+            if not _is_address(address.strip()):
+                raise ValidationError(option + ".address", "%r is not an IPv4 or IPv6 address" % (address,))
+            endpoint["address"] = address.strip()
+        if host is not None:
+            if not _is_host(host):
+                if from_string:
+                    raise ValidationError(option, "%r is neither an IPv4 or IPv6 address nor a host name" % (host,))
+                raise ValidationError(option + ".host", "%r is not a host name" % (host,))
+            endpoint["host"] = host.strip()
+
+    def load(self, connection, params, flows):
+        base = connection.namespace.rstrip("/") or "/"
+        namespaces = connection.list_all("/namespaces", namespace=base, params={"recursive": "true"})
+        for name in chain_of(base):
+            record = {"name": name}
+            try:
+                dummy, actions, dummy2 = connection.request("GET", "/putrafficactions", namespace=name)
+                dummy, prefixes, dummy2 = connection.request("GET", "/tagprefixes", namespace=name)
+            except ApiError as exc:
+                if name != base and exc.status in (401, 403):
+                    break  # an ancestor these credentials may not read: Inherit, no tag prefixes
+                raise
+            actions = actions or {}
+            record["defaultPUIncomingTrafficAction"] = actions.get("Incoming") or "Inherit"
+            record["defaultPUOutgoingTrafficAction"] = actions.get("Outgoing") or "Inherit"
+            record["tagPrefixes"] = list((prefixes or {}).get("prefixes") or [])
+            namespaces.append(record)
+        scoped = {"recursive": "true", "propagated": "true"}
+        rulesets = connection.list_all("/networkrulesetpolicies", namespace=base, params=scoped)
+        networks = connection.list_all("/externalnetworks", namespace=base, params=scoped)
+        units = connection.list_all("/processingunits", namespace=base, params={"recursive": "true"})
+        policy = Policy(namespaces, rulesets, networks, units)
+
+        def evaluate(flow):
+            for endpoint in (flow.source, flow.destination):
+                namespace = endpoint.get("namespace")
+                if namespace and namespace != base and not namespace.startswith(base.rstrip("/") + "/"):
+                    raise FlowCheckError("%s is not under the task's namespace %s: its processing units were not read" % (namespace, base))
+            return evaluate_flow(policy, flow.source, flow.destination, flow.service, flow.expect)
+
+        return evaluate
+
+
+def main():
+    PrismaFlowCheck().run()
+
+
+if __name__ == "__main__":
+    main()
