@@ -63,6 +63,32 @@ CASES = [
     ('clustertype given as a tag',
      dict(GOOD, prisma_enforcer_kubernetes_tags={'clustertype': 'eks'}),
      [r'clustertype comes from prisma_enforcer_kubernetes_cluster_type']),
+    # A list given as one comma-separated string: argument validation converts it for its own check only,
+    # so the role must refuse it by name, not with a Python type name.
+    ('subnets as a comma string',
+     dict(GOOD, prisma_enforcer_kubernetes_proxy_protocol_subnets='10.0.0.0/8,192.168.0.0/16'),
+     [r"prisma_enforcer_kubernetes_proxy_protocol_subnets must be a list \(a YAML list such as \[a, b\], or one '- item' per line\), "
+      r"got a string \('10\.0\.0\.0/8,192\.168\.0\.0/16'\): write each entry as an item of the list"]),
+    ('other lists and dicts as strings',
+     dict(GOOD, prisma_enforcer_kubernetes_extra_args='--a=1,--b=2', prisma_enforcer_kubernetes_image_pull_secrets='pull-1,pull-2',
+          prisma_enforcer_kubernetes_tolerations='operator=Exists', prisma_enforcer_kubernetes_tags='clustertype=eks',
+          prisma_enforcer_kubernetes_node_selector='role=worker'),
+     [r'prisma_enforcer_kubernetes_extra_args must be a list', r'prisma_enforcer_kubernetes_image_pull_secrets must be a list',
+      r'prisma_enforcer_kubernetes_tolerations must be a list', r'prisma_enforcer_kubernetes_tags must be a dict',
+      r'prisma_enforcer_kubernetes_node_selector must be a dict']),
+    ('toleration written as a string',
+     dict(GOOD, prisma_enforcer_kubernetes_tolerations=['operator=Exists']),
+     [r'prisma_enforcer_kubernetes_tolerations\[0\] must be a dict']),
+    # Rules the host role had alone before the two roles shared one check.
+    ('extra variable outside the enforcer names',
+     dict(GOOD, prisma_enforcer_kubernetes_extra_env={'PATH': '/tmp'}),
+     [r'prisma_enforcer_kubernetes_extra_env: PATH is not an ENFORCERD_\* or CNS_AGENT_\* name']),
+    ('line break in an argument',
+     dict(GOOD, prisma_enforcer_kubernetes_extra_args=['--x=1\n--y=2']),
+     [r'prisma_enforcer_kubernetes_extra_args must not contain line breaks']),
+    ('line break in a tag and an extra variable',
+     dict(GOOD, prisma_enforcer_kubernetes_tags={'site': 'east\nwest'}, prisma_enforcer_kubernetes_extra_env={'ENFORCERD_X': 'a\rb'}),
+     [r'prisma_enforcer_kubernetes_extra_env and prisma_enforcer_kubernetes_tags must not contain line breaks']),
 ]
 
 

@@ -73,6 +73,29 @@ CASES = [
     ('secure workload: API without its credentials', 'secure_workload_agent',
      dict(SW_GOOD, secure_workload_agent_api_url='https://sw.example.invalid'),
      [r'secure_workload_agent_api_key, secure_workload_agent_api_secret, secure_workload_agent_root_scope']),
+    # A list given as one comma-separated string: argument validation converts it for its own check only,
+    # so the role must refuse it by name, not with a Python type name.
+    ('prisma: subnets as a comma string', 'prisma_enforcer',
+     dict(PRISMA_GOOD, prisma_enforcer_proxy_protocol_subnets='10.0.0.0/8,192.168.0.0/16'),
+     [r"prisma_enforcer_proxy_protocol_subnets must be a list \(a YAML list such as \[a, b\], or one '- item' per line\), "
+      r"got a string \('10\.0\.0\.0/8,192\.168\.0\.0/16'\): write each entry as an item of the list"]),
+    ('prisma: options and chains as strings, tags as a string', 'prisma_enforcer',
+     dict(PRISMA_GOOD, prisma_enforcer_extra_options='--a=1,--b=2', prisma_enforcer_own_chains='PRISMA-*,TRI-*',
+          prisma_enforcer_tags='site=east'),
+     [r'prisma_enforcer_extra_options must be a list', r'prisma_enforcer_tags must be a dict', r'prisma_enforcer_own_chains must be a list']),
+    ('secure workload: own chains as a comma string', 'secure_workload_agent',
+     dict(SW_GOOD, secure_workload_agent_own_chains='TA_*,TA-*'),
+     [r'secure_workload_agent_own_chains must be a list \(a YAML list such as \[a, b\], not a comma-separated string\)']),
+    ('secure workload: settings and profile options as strings', 'secure_workload_agent',
+     dict(SW_GOOD, secure_workload_agent_extra_config='LOG_LEVEL=debug', secure_workload_agent_profile_options='enforcement_enabled=true'),
+     [r'secure_workload_agent_extra_config must be a dict', r'secure_workload_agent_profile_options must be a dict']),
+    # Rules the Kubernetes role had alone before the two roles shared one check.
+    ('prisma: extra variable that is not a variable name', 'prisma_enforcer',
+     dict(PRISMA_GOOD, prisma_enforcer_extra_env={'ENFORCERD-LOG': 'x'}),
+     [r'prisma_enforcer_extra_env: ENFORCERD-LOG is not a variable name']),
+    ('prisma: line break in the API', 'prisma_enforcer',
+     dict(PRISMA_GOOD, prisma_enforcer_api='https://api.example.invalid/\nENFORCERD_LOG_LEVEL=trace'),
+     [r'prisma_enforcer_api must not contain line breaks']),
 ]
 
 
