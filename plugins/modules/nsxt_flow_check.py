@@ -11,15 +11,50 @@ module: nsxt_flow_check
 short_description: Check which flows the NSX-T distributed firewall allows, from the rules it holds
 version_added: 1.0.0
 description:
-  - Reads the distributed firewall back from NSX (every layer 3 section of the Manager API in order, or
-    every security policy of a Policy API domain by category and sequence number) and evaluates each flow
-    (source group, destination group, service) with NSX's first-match semantics, applied-to included.
-  - Reports, for each flow, V(allow) or V(deny) and the rule that decided (or the default rule).
-  - Flows with O(flows[].expect) are assertions; the task fails when one does not hold, listing them all.
-  - It evaluates group to group; a rule whose endpoints are addresses only matches flows written with those addresses.
+  - Reads the distributed firewall back from NSX and evaluates each flow with NSX's first-match
+    semantics, reporting V(allow) or V(deny) and the rule that decided on each end.
+  - With O(api=manager) it reads every layer 3 firewall section in firewall order (the default section
+    last) with its rules; with O(api=policy) the security policies of every domain by category and
+    sequence number, with their rules. It also reads the effective IP addresses of every group the
+    rules or the flows name. Nothing is written; the task works in check mode and reports no change.
+  - An endpoint is a string, the name of a group (the NSGroup display name for the Manager API, the
+    group id in O(domain) for the Policy API); or a mapping with either C(group) (the same) or
+    C(address) (one IPv4 or IPv6 address), and for an address optionally C(workload) (default true;
+    V(false) for an address that no distributed-firewall filter protects, such as an Internet host,
+    so only the other end's filter is evaluated).
 author: Microseg Segmentation Maintainers (@microseg)
+notes:
+  - "Enforcement points: a rule is enforced on the workloads its applied-to names (a section's or policy's
+    applied-to takes precedence over the rule's; none or ANY means every workload), as the API documents
+    C(applied_tos) and C(scope). A packet leaves the source through the source's filter and enters the
+    destination through the destination's, so the rule table is evaluated at each end: at the source the
+    rules applied to it (direction OUT or IN_OUT), at the destination the rules applied to it (IN or
+    IN_OUT). The flow is allowed only when both ends allow; C(decided_by) lists the rule of each end
+    (side V(source) or V(destination)), or only the end that denied."
+  - "Order: Manager sections as NSX lists them (firewall order), rules in section order; Policy policies
+    by category (Emergency, Infrastructure, Environment, Application, then none), sequence number, then
+    as listed, the default policy last, rules by sequence number. Layer 2 (Ethernet) policies and
+    sections enforced on logical routers are not evaluated. The first rule that matches decides;
+    ALLOW allows, DROP and REJECT deny; JUMP_TO_APPLICATION skips to the Application category."
+  - "Matching: disabled rules are skipped (NSX never realises them); C(sources_excluded) and
+    C(destinations_excluded) negate the match; an empty service list means any service; a rule for
+    some services does not match a flow on V(any); rule direction counts for Manager sections only
+    when the section is stateless (as the Manager API documents), always for Policy rules; a rule
+    for IPV4 or IPV6 only does not match an address of the other family."
+  - "Endpoints: a group endpoint stands for every effective member of the group. A rule element
+    matches it when it is the same group, or when the element's addresses (another group's effective
+    IP addresses, or an address, CIDR or range written in the rule) cover every member's address.
+    When they cover only some members, the flow has no single verdict: the task fails and asks for
+    those members as address endpoints. An address endpoint matches a group that lists it among its
+    effective IP addresses (IP address expressions included) and addresses, CIDRs and ranges in rules."
+  - "Not evaluated (the task fails naming the rule when a flow reaches one): services given as
+    references to service objects, services with source ports, rule elements that are not groups or
+    addresses (IPSets, logical switches or ports), and actions other than ALLOW, DROP, REJECT and
+    JUMP_TO_APPLICATION. A flow naming a group that does not exist fails the task, so a misspelt group
+    cannot pass as denied."
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
+  - microseg.segmentation.flow_check
   - microseg.segmentation.attributes.info
   - microseg.segmentation.nsxt.attributes
 options:
@@ -29,44 +64,40 @@ options:
     choices: [manager, policy]
     default: manager
   domain:
-    description: The Policy API domain.
+    description: The Policy API domain whose group ids the flows name (the rules of every domain are evaluated).
     type: str
     default: default
-  flows:
-    description: The flows to evaluate.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      source:
-        description: Source group (NSGroup display name, or Policy group id).
-        type: str
-        required: true
-      destination:
-        description: Destination group.
-        type: str
-        required: true
-      service:
-        description: The service, such as V(tcp/80) or V(icmp/8/0); V(any) matches only rules for every service.
-        type: str
-        default: any
-      expect:
-        description: The verdict the flow must get.
-        type: str
-        choices: [allow, deny]
 """
 
 EXAMPLES = r"""
-- name: The flows of the workload-isolation guide
+- name: The flows of the workload-isolation guide, after its section is applied
   microseg.segmentation.nsxt_flow_check:
     flows:
-      - {source: service-a, destination: service-b, expect: allow}
-      - {source: service-a, destination: service-d, expect: deny}
+      - {name: a to b, source: nsg-service-a, destination: nsg-service-b, expect: allow}
+      - {name: a to d, source: nsg-service-a, destination: nsg-service-d, expect: deny}
+      - {name: one pod of a to d on tcp/8080, source: {address: 10.244.1.10}, destination: nsg-service-d, service: tcp/8080, expect: deny}
+  register: verdicts
+
+- name: Print the table
+  ansible.builtin.debug:
+    var: verdicts.table
+
+- name: The same with the Policy API
+  microseg.segmentation.nsxt_flow_check:
+    api: policy
+    domain: default
+    flows:
+      - {source: nsg-service-a, destination: nsg-service-b, expect: allow}
 """
 
 RETURN = r"""
 flows:
-  description: One entry per flow with C(source), C(destination), C(service), C(verdict), C(rule) (the deciding rule) and C(where) (its section or policy).
+  description:
+    - One entry per flow with C(name), C(source), C(destination), C(service), C(expect), C(verdict), C(reason),
+      C(as_expected) and C(decided_by).
+    - C(decided_by) lists the deciding rules, each with C(side) (V(source) or V(destination)), C(action)
+      (V(ALLOW), V(DROP) or V(REJECT)), C(rule) (the rule's display name), C(id) (the rule's id), C(where)
+      (its section or policy), C(default) (true for the default rule) and C(label).
   returned: always
   type: list
   elements: dict
@@ -75,108 +106,64 @@ mismatches:
   returned: always
   type: list
   elements: dict
+table:
+  description: The flows as aligned text lines (flow, endpoints, service, verdict, expectation, deciding rules).
+  returned: always
+  type: list
+  elements: str
+summary:
+  description: How many of the flows with an expectation got it.
+  returned: always
+  type: str
+  sample: 11/11 flows as expected
+counts:
+  description: C(total), C(checked), C(as_expected), C(mismatched) and C(allowed) flows.
+  returned: always
+  type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, format_service, nsxt_argument_spec
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.flows import CATEGORY_ORDER, Rule, evaluate
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import SECTIONS, _service_text
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import POLICY_BASE
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_ip_address
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, nsxt_argument_spec
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.flows import load_manager, load_policy
 
 
-def _manager_names(refs):
-    return [r.get("target_display_name") or r.get("target_id") for r in refs or []]
+class NsxtFlowCheck(FlowCheck):
+    endpoint_keys = ("group", "address", "workload")
+    string_key = "group"
+    extra_spec = dict(
+        api=dict(type="str", choices=["manager", "policy"], default="manager"),
+        domain=dict(type="str", default="default"),
+    )
 
+    def connection_spec(self):
+        return nsxt_argument_spec()
 
-def manager_rules(connection):
-    rules, default = [], ("ALLOW", "default rule")
-    for section in connection.list_all(SECTIONS, params={"type": "LAYER3"}):
-        section_rules = connection.list_all("%s/%s/rules" % (SECTIONS, section["id"]))
-        applied = _manager_names(section.get("applied_tos"))
-        for rule in section_rules:
-            if rule.get("is_default") or section.get("is_default"):
-                default = (rule.get("action") or "ALLOW", rule.get("display_name") or "default rule")
-                continue
-            rules.append(Rule(rule.get("display_name"), rule.get("action"), _manager_names(rule.get("sources")),
-                              _manager_names(rule.get("destinations")), [_service_text(s) for s in rule.get("services") or []],
-                              applied or _manager_names(rule.get("applied_tos")), rule.get("disabled"),
-                              rule.get("sources_excluded"), rule.get("destinations_excluded"), section.get("display_name")))
-    return rules, default
+    def connect(self, params):
+        return NsxtConnection(params)
 
+    def validate_endpoint(self, endpoint, option):
+        if ("group" in endpoint) == ("address" in endpoint):
+            raise ValidationError(option, "give either group or address")
+        if "group" in endpoint:
+            if not isinstance(endpoint["group"], str) or not endpoint["group"].strip():
+                raise ValidationError(option + ".group", "must be a group name")
+            if "workload" in endpoint:
+                raise ValidationError(option + ".workload", "applies to an address; a group's members are workloads")
+            endpoint["group"] = endpoint["group"].strip()
+            return
+        endpoint["address"] = validate_ip_address(endpoint["address"], option + ".address")
+        if "workload" in endpoint and not isinstance(endpoint["workload"], bool):
+            raise ValidationError(option + ".workload", "must be true or false")
 
-def _policy_names(paths):
-    return [p.rsplit("/", 1)[-1] for p in paths or [] if p.upper() != "ANY"]
-
-
-def _entry(entry):
-    if entry.get("resource_type") == "L4PortSetServiceEntry":
-        return format_service({"l4_protocol": entry.get("l4_protocol"), "ports": entry.get("destination_ports")})
-    return format_service({"icmp": entry.get("protocol"), "type": entry.get("icmp_type"), "code": entry.get("icmp_code")})
-
-
-def policy_rules(connection, domain):
-    base = "%s/infra/domains/%s/security-policies" % (POLICY_BASE, domain)
-    policies = connection.list_all(base)
-    policies.sort(key=lambda p: (CATEGORY_ORDER.index(p.get("category") or "") if (p.get("category") or "") in CATEGORY_ORDER else 99,
-                                 p.get("sequence_number") or 0))
-    rules, default = [], ("ALLOW", "default rule")
-    for policy in policies:
-        policy_rules_ = policy.get("rules")
-        if policy_rules_ is None:
-            policy_rules_ = connection.list_all("%s/%s/rules" % (base, policy["id"]))
-        applied = _policy_names(policy.get("scope"))
-        for rule in sorted(policy_rules_, key=lambda r: r.get("sequence_number") or 0):
-            if rule.get("is_default") or policy.get("is_default"):
-                default = (rule.get("action") or "ALLOW", rule.get("display_name") or "default rule")
-                continue
-            services = [] if any(s.upper() == "ANY" for s in rule.get("services") or ["ANY"]) else list(rule.get("services"))
-            services += [_entry(e) for e in rule.get("service_entries") or []]
-            rules.append(Rule(rule.get("display_name") or rule.get("id"), rule.get("action"), _policy_names(rule.get("source_groups")),
-                              _policy_names(rule.get("destination_groups")), services, applied or _policy_names(rule.get("scope")),
-                              rule.get("disabled"), rule.get("sources_excluded"), rule.get("destinations_excluded"),
-                              policy.get("display_name") or policy.get("id")))
-    return rules, default
+    def load(self, connection, params, flows):
+        if params["api"] == "manager":
+            return load_manager(connection, flows).evaluate
+        return load_policy(connection, params["domain"], flows).evaluate
 
 
 def main():
-    argument_spec = nsxt_argument_spec()
-    argument_spec.update(
-        api=dict(type="str", choices=["manager", "policy"], default="manager"),
-        domain=dict(type="str", default="default"),
-        flows=dict(type="list", elements="dict", required=True, options=dict(
-            source=dict(type="str", required=True),
-            destination=dict(type="str", required=True),
-            service=dict(type="str", default="any"),
-            expect=dict(type="str", choices=["allow", "deny"]),
-        )),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    connection = None
-    try:
-        connection = NsxtConnection(module.params)
-        if module.params["api"] == "manager":
-            rules, default = manager_rules(connection)
-        else:
-            rules, default = policy_rules(connection, module.params["domain"])
-    except ApiError as exc:
-        module.fail_json(**exc.to_result())
-    finally:
-        if connection is not None:
-            connection.close()
-    results, mismatches = [], []
-    for flow in module.params["flows"]:
-        verdict, rule, where = evaluate(rules, (flow["source"], flow["destination"], flow["service"].lower()), default[0], default[1])
-        result = dict(source=flow["source"], destination=flow["destination"], service=flow["service"], verdict=verdict, rule=rule, where=where)
-        results.append(result)
-        if flow.get("expect") and flow["expect"] != verdict:
-            mismatches.append(dict(result, expected=flow["expect"]))
-    if mismatches:
-        module.fail_json(msg="%d of %d flows did not get the expected verdict" % (len(mismatches), len(results)), flows=results, mismatches=mismatches)
-    module.exit_json(changed=False, flows=results, mismatches=[])
+    NsxtFlowCheck().run()
 
 
 if __name__ == "__main__":

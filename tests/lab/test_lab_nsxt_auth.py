@@ -157,7 +157,7 @@ def test_reset_restores_the_startup_state(nsx):
     assert nsx.ok(nsx.get(MP + "/ns-groups"))["results"] == []
     assert nsx.section_names() == ["Default Layer3 Section"]
     assert nsx.ok(nsx.get(POLICY + "/domains/default/groups"))["results"] == []
-    assert len(nsx.admin("GET", "/_lab/nsxt/inventory").json()["pods"]) == 4
+    assert len(nsx.admin("GET", "/_lab/nsxt/inventory").json()["pods"]) == 8  # two replicas of each of the guide's four services
 
 
 def test_inventory_admin_route_validates(nsx):

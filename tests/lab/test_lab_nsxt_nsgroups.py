@@ -130,24 +130,26 @@ def test_effective_members_of_the_default_inventory(nsx):
     def ips(group):
         return nsx.ok(nsx.get(MP + "/ns-groups/%s/effective-ip-address-members" % group["id"]))["results"]
 
-    assert ips(x1) == ["10.244.1.10"]
-    assert ips(z1) == ["10.244.3.10", "10.244.3.11"]
-    assert ips(z1_c) == ["10.244.3.10"]
+    # Two replicas per service, as the workload-isolation guide deploys them.
+    assert ips(x1) == ["10.244.1.10", "10.244.1.11"]
+    assert ips(z1) == ["10.244.3.10", "10.244.3.11", "10.244.3.12", "10.244.3.13"]
+    assert ips(z1_c) == ["10.244.3.10", "10.244.3.12"]
     assert ips(nobody) == []
     ports = nsx.ok(nsx.get(MP + "/ns-groups/%s/effective-logical-port-members" % z1["id"]))
-    assert ports["result_count"] == 2
-    assert {p["target_display_name"] for p in ports["results"]} == {"z1/service-c", "z1/service-d"}
+    assert ports["result_count"] == 4
+    assert {p["target_display_name"] for p in ports["results"]} == {
+        "z1/service-c-5b7f9d6c8-m2j4t", "z1/service-c-5b7f9d6c8-r7c3w", "z1/service-d-8f6c4d9b7-t9n6x", "z1/service-d-8f6c4d9b7-z3p8k"}
     assert all(p["target_type"] == "LogicalPort" and p["is_valid"] for p in ports["results"])
     # a group of groups, and a static logical port member
     both = nsx.nsgroup({"members": [nsgroup_member(x1["id"]), nsgroup_member(z1_c["id"])]})
-    assert ips(both) == ["10.244.1.10", "10.244.3.10"]
+    assert ips(both) == ["10.244.1.10", "10.244.1.11", "10.244.3.10", "10.244.3.12"]
     port_id = ports["results"][0]["target_id"]
     static = nsx.nsgroup({"members": [{"resource_type": "NSGroupSimpleExpression", "target_type": "LogicalPort",
                                        "target_property": "id", "op": "EQUALS", "value": port_id}]})
     assert len(ips(static)) == 1
     # a cluster-wide criterion
     cluster = nsx.nsgroup({"membership_criteria": [tag_expr("ncp/cluster", "lab-cluster")]})
-    assert len(ips(cluster)) == 4
+    assert len(ips(cluster)) == 8
     assert nsx.ok(nsx.get(MP + "/ns-groups/%s/effective-virtual-machine-members" % cluster["id"]))["results"] == []
     error_of(nsx.get(MP + "/ns-groups/missing/effective-ip-address-members"), 404)
 

@@ -147,7 +147,7 @@ def test_path_expressions_must_point_at_existing_objects(nsx):
     assert error["error_code"] == 500012 and error["error_message"] == "The path=[%s] is invalid" % group_path("ghost")
     error_of(nsx.patch(GROUPS + "/parent", {"expression": [{"resource_type": "PathExpression", "paths": ["/infra/segments/none"]}]}), 400)
     make_group(nsx, "parent", {"resource_type": "PathExpression", "paths": [group_path("x1"), "/infra/segments/lab-cluster-z1"]})
-    assert members(nsx, "parent") == ["10.244.1.10", "10.244.3.10", "10.244.3.11"]
+    assert members(nsx, "parent") == ["10.244.1.10", "10.244.1.11", "10.244.3.10", "10.244.3.11", "10.244.3.12", "10.244.3.13"]
     port_path = members(nsx, "x1", "segment-ports")[0]["path"]
     make_group(nsx, "one-port", {"resource_type": "PathExpression", "paths": [port_path]})
     assert members(nsx, "one-port") == ["10.244.1.10"]
@@ -167,18 +167,20 @@ def test_members_from_the_inventory(nsx):
     make_group(nsx, "not-a", condition("app|service-a", operator="NOTEQUALS"))
     make_group(nsx, "by-name", condition("z1/", key="Name", operator="STARTSWITH"))
     make_group(nsx, "ips", {"resource_type": "IPAddressExpression", "ip_addresses": ["192.0.2.0/24"]})
-    assert members(nsx, "z1") == ["10.244.3.10", "10.244.3.11"]
-    assert members(nsx, "z1-c") == ["10.244.3.10"]
-    assert members(nsx, "a-or-b") == ["10.244.1.10", "10.244.2.10"]
-    assert members(nsx, "case") == ["10.244.1.10"]
-    assert len(members(nsx, "scope-only")) == 4
-    assert members(nsx, "value-only") == ["10.244.1.10"]
-    assert len(members(nsx, "starts")) == 4
-    assert members(nsx, "not-a") == ["10.244.2.10", "10.244.3.10", "10.244.3.11"]
-    assert members(nsx, "by-name") == ["10.244.3.10", "10.244.3.11"]
+    # Two replicas per service, as the workload-isolation guide deploys them.
+    assert members(nsx, "z1") == ["10.244.3.10", "10.244.3.11", "10.244.3.12", "10.244.3.13"]
+    assert members(nsx, "z1-c") == ["10.244.3.10", "10.244.3.12"]
+    assert members(nsx, "a-or-b") == ["10.244.1.10", "10.244.1.11", "10.244.2.10", "10.244.2.11"]
+    assert members(nsx, "case") == ["10.244.1.10", "10.244.1.11"]
+    assert len(members(nsx, "scope-only")) == 8
+    assert members(nsx, "value-only") == ["10.244.1.10", "10.244.1.11"]
+    assert len(members(nsx, "starts")) == 8
+    assert members(nsx, "not-a") == ["10.244.2.10", "10.244.2.11", "10.244.3.10", "10.244.3.11", "10.244.3.12", "10.244.3.13"]
+    assert members(nsx, "by-name") == ["10.244.3.10", "10.244.3.11", "10.244.3.12", "10.244.3.13"]
     assert members(nsx, "ips") == ["192.0.2.0/24"]
     ports = members(nsx, "z1", "segment-ports")
-    assert sorted(p["display_name"] for p in ports) == ["z1/service-c", "z1/service-d"]
+    assert sorted(p["display_name"] for p in ports) == [
+        "z1/service-c-5b7f9d6c8-m2j4t", "z1/service-c-5b7f9d6c8-r7c3w", "z1/service-d-8f6c4d9b7-t9n6x", "z1/service-d-8f6c4d9b7-z3p8k"]
     assert all(p["path"].startswith("/infra/segments/lab-cluster-z1/ports/") for p in ports)
     assert members(nsx, "z1", "virtual-machines") == []
     error_of(nsx.get(GROUPS + "/missing/members/ip-addresses"), 404)

@@ -19,15 +19,20 @@ DEFAULT_CLUSTER = "lab-cluster"
 HOST_ID = "6c3f5b9e-0d7e-4d8a-9a51-2f0c1e7b4a10"
 _NS = uuid.UUID("3a1d7c52-6f0e-4b8e-9c2d-5e4f3a2b1c0d")
 
-# The workload-isolation guide's example: one pod per service, one label app=<service> each.
+# The workload-isolation guide's cluster: each service is a Deployment of two replicas, so two pods
+# per service, labelled app=<service> (and pod-template-hash, as a Deployment labels its pods).
+# The first replica of each keeps the address the one-pod inventory had.
+_REPLICAS = (
+    ("service-a", "x1", "6d5f8c7b9", (("4kx2p", "10.244.1.10"), ("9wq7m", "10.244.1.11"))),
+    ("service-b", "y1", "7c9d5b8f4", (("2xkqp", "10.244.2.10"), ("h5v8n", "10.244.2.11"))),
+    ("service-c", "z1", "5b7f9d6c8", (("m2j4t", "10.244.3.10"), ("r7c3w", "10.244.3.12"))),
+    ("service-d", "z1", "8f6c4d9b7", (("t9n6x", "10.244.3.11"), ("z3p8k", "10.244.3.13"))),
+)
 DEFAULT_DOCUMENT = {
     "cluster": DEFAULT_CLUSTER,
-    "pods": [
-        {"name": "service-a", "namespace": "x1", "labels": {"app": "service-a"}, "ip": "10.244.1.10"},
-        {"name": "service-b", "namespace": "y1", "labels": {"app": "service-b"}, "ip": "10.244.2.10"},
-        {"name": "service-c", "namespace": "z1", "labels": {"app": "service-c"}, "ip": "10.244.3.10"},
-        {"name": "service-d", "namespace": "z1", "labels": {"app": "service-d"}, "ip": "10.244.3.11"},
-    ],
+    "pods": [{"name": "%s-%s-%s" % (service, template, suffix), "namespace": namespace,
+              "labels": {"app": service, "pod-template-hash": template}, "ip": ip}
+             for service, namespace, template, pods in _REPLICAS for suffix, ip in pods],
     "vms": [],
 }
 MAX_POD_LABELS = 25
