@@ -130,3 +130,16 @@ def test_concurrent_writes(api):
         statuses = list(pool.map(create, range(120)))
     assert statuses == [200] * 120
     assert api.get("/externalnetworks").headers["X-Count-Total"] == "120"
+
+
+def test_read_only_posts_are_not_writes():
+    from microseg_lab.common.counters import Counters, is_write
+
+    assert not is_write("POST", "/openapi/v1/inventory/search")
+    assert is_write("POST", "/openapi/v1/policies")
+    assert not is_write("GET", "/openapi/v1/policies")
+    counters = Counters()
+    counters.record("POST", "/openapi/v1/inventory/search")
+    counters.record("POST", "/openapi/v1/applications/:id/policies")
+    assert counters.snapshot() == {"total": 2, "writes": 1, "routes": {
+        "POST /openapi/v1/applications/:id/policies": 1, "POST /openapi/v1/inventory/search": 1}}

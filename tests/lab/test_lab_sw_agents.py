@@ -156,20 +156,52 @@ def test_sensors_pagination(sw):
 
 def test_inventory_search(sw):
     pods = {"type": "eq", "field": "user_orchestrator_system/workload_type", "value": "pod"}
-    result = sw.ok(sw.post("/inventory/search", {"filter": pods, "limit": 3}))
-    assert len(result["results"]) == 3 and result["offset"]
-    rest = sw.ok(sw.post("/inventory/search", {"filter": pods, "limit": 3, "offset": result["offset"]}))
+    result = sw.ok(sw.post("/inventory/search", {"filter": pods, "limit": 5}))
+    assert len(result["results"]) == 5 and result["offset"]
+    rest = sw.ok(sw.post("/inventory/search", {"filter": pods, "limit": 10, "offset": result["offset"]}))
     assert "offset" not in rest
     names = [i["user_orchestrator_system/pod_name"] for i in result["results"] + rest["results"]]
-    assert names == ["service-a", "service-b", "service-c", "service-d"]
+    assert names == ["service-a", "service-b", "service-c", "service-d", "db-0", "db-1", "web-0", "web-1", "reports-0",
+                     "web-staging-0", "coredns-0", "coredns-1"]
     z1 = sw.ok(sw.post("/inventory/search", {"filter": {"type": "and", "filters": [
         pods, {"type": "eq", "field": "user_orchestrator_system/namespace", "value": "z1"}]}, "dimensions": ["ip"]}))
     assert z1 == {"results": [{"ip": "10.244.3.10"}, {"ip": "10.244.3.11"}]}
     sw.scope("pods", query=subnet("10.244.0.0/16"))
     scoped = sw.ok(sw.post("/inventory/search", {"scopeName": "Default:pods", "dimensions": ["ip"]}))
-    assert len(scoped["results"]) == 4
+    assert len(scoped["results"]) == 12
     assert "invalid query" in error_of(sw.post("/inventory/search", {"filter": {"type": "near", "field": "ip", "value": 1}}), 422)
     # the inventory is replaceable through an admin route
     assert sw.admin("PUT", "/_lab/secure_workload/inventory", [{"ip": "192.0.2.1", "host_name": "only"}]).status_code == 200
     assert sw.ok(sw.post("/inventory/search", {}))["results"] == [{"ip": "192.0.2.1", "host_name": "only"}]
     assert sw.admin("PUT", "/_lab/secure_workload/inventory", {"ip": "x"}).status_code == 400
+
+
+def test_inventory_holds_the_kubernetes_guide_workloads(sw):
+    """Seed 003 (the Secure Workload Kubernetes guide): production pods with either label form, a staging
+    pod, the cluster DNS, the Services as the connector imports them, the nodes and the API server."""
+    def search(query):
+        return sw.ok(sw.post("/inventory/search", {"filter": query, "limit": 100}))["results"]
+
+    def eq(field, value):
+        return {"type": "eq", "field": field, "value": value}
+
+    either = {"type": "or", "filters": [eq("user_environment", "production"), eq("user_orchestrator_environment", "production")]}
+    prod_pods = search({"type": "and", "filters": [either, eq("user_orchestrator_system/workload_type", "pod")]})
+    assert sorted(p["user_orchestrator_system/pod_name"] for p in prod_pods) == ["db-0", "db-1", "reports-0", "web-0", "web-1"]
+    assert [p["user_orchestrator_system/pod_name"] for p in search(eq("user_environment", "production"))
+            if "user_orchestrator_system/pod_name" in p] == ["reports-0"]
+    assert all(p["user_orchestrator_system/namespace"] == "prod" for p in prod_pods)
+    staging = search(eq("user_orchestrator_environment", "staging"))
+    assert [(p["user_orchestrator_system/pod_name"], p["ip"]) for p in staging] == [("web-staging-0", "10.244.2.30")]
+    dns = search(eq("user_orchestrator_k8s-app", "kube-dns"))
+    assert sorted((d["user_orchestrator_system/workload_type"], d["ip"]) for d in dns) == [
+        ("pod", "10.244.0.10"), ("pod", "10.244.0.11"), ("service", "10.96.0.10")]
+    services = search(eq("user_orchestrator_system/workload_type", "service"))
+    assert sorted((s["user_orchestrator_system/namespace"], s["user_orchestrator_system/service_name"], s["ip"]) for s in services) == [
+        ("default", "kubernetes", "10.96.0.1"), ("kube-system", "kube-dns", "10.96.0.10"), ("prod", "db", "10.96.0.27")]
+    nodes = search({"type": "and", "filters": [eq("user_orchestrator_system/workload_type", "node"),
+                                               eq("user_orchestrator_system/cluster_name", "lab-cluster")]})
+    assert [(n["host_name"], n["ip"]) for n in nodes] == [("lab-node-1", "10.10.0.11"), ("lab-node-2", "10.10.0.12"), ("lab-node-3", "10.10.0.13")]
+    assert [a["host_name"] for a in search(eq("ip", "10.10.0.2"))] == ["lab-k8s-apiserver"]
+    # the guide's old hard-coded node range selects none of them
+    assert search({"type": "subnet", "field": "ip", "value": "10.128.0.0/20"}) == []

@@ -5,6 +5,12 @@ from __future__ import annotations
 import threading
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POST routes that only read (a query sent as a body): counted as requests, not as writes.
+READ_ONLY_POSTS = ("/inventory/search",)
+
+
+def is_write(method: str, route: str) -> bool:
+    return method in WRITE_METHODS and not (method == "POST" and route.endswith(READ_ONLY_POSTS))
 
 
 class Counters:
@@ -18,7 +24,7 @@ class Counters:
         key = "%s %s" % (method, route)
         with self._lock:
             self._total += 1
-            if method in WRITE_METHODS:
+            if is_write(method, route):
                 self._writes += 1
             self._routes[key] = self._routes.get(key, 0) + 1
 

@@ -125,21 +125,47 @@ PODS = (("service-a", "x1", "10.244.1.10", "lab-node-1"), ("service-b", "y1", "1
         ("service-c", "z1", "10.244.3.10", "lab-node-3"), ("service-d", "z1", "10.244.3.11", "lab-node-3"))
 HOSTS = (("lab-db-1", "10.20.0.21"), ("lab-web-1", "10.20.0.22"))
 CLUSTER = "lab-cluster"
+# The Secure Workload Kubernetes guide's cluster (seed 003): the application's pods in namespace prod,
+# labelled production either in Kubernetes (imported as user_orchestrator_environment) or by a user
+# annotation (user_environment); a staging pod; the cluster DNS in kube-system; the Services the
+# connector imports (workload_type service, their cluster IP as address); the API server's address.
+# (pod, namespace, ip, node, labels)
+GUIDE_PODS = (
+    ("db-0", "prod", "10.244.3.5", "lab-node-3", {"user_orchestrator_app": "db", "user_orchestrator_environment": "production"}),
+    ("db-1", "prod", "10.244.3.6", "lab-node-3", {"user_orchestrator_app": "db", "user_orchestrator_environment": "production"}),
+    ("web-0", "prod", "10.244.1.20", "lab-node-1", {"user_orchestrator_app": "web", "user_orchestrator_environment": "production"}),
+    ("web-1", "prod", "10.244.2.20", "lab-node-2", {"user_orchestrator_app": "web", "user_orchestrator_environment": "production"}),
+    ("reports-0", "prod", "10.244.1.21", "lab-node-1", {"user_orchestrator_app": "reports", "user_environment": "production"}),
+    ("web-staging-0", "staging", "10.244.2.30", "lab-node-2", {"user_orchestrator_app": "web", "user_orchestrator_environment": "staging"}),
+    ("coredns-0", "kube-system", "10.244.0.10", "lab-node-1", {"user_orchestrator_k8s-app": "kube-dns"}),
+    ("coredns-1", "kube-system", "10.244.0.11", "lab-node-2", {"user_orchestrator_k8s-app": "kube-dns"}),
+)
+# (service, namespace, cluster IP, labels)
+SERVICES = (("db", "prod", "10.96.0.27", {"user_orchestrator_app": "db"}),
+            ("kube-dns", "kube-system", "10.96.0.10", {"user_orchestrator_k8s-app": "kube-dns"}),
+            ("kubernetes", "default", "10.96.0.1", {"user_orchestrator_component": "apiserver"}))
+API_SERVER = ("lab-k8s-apiserver", "10.10.0.2")
 
 
 def default_inventory(vrf_id: int, vrf_name: str) -> list[dict]:
-    """Workloads: three Kubernetes nodes, the pods of the workload-isolation guide, two bare hosts."""
+    """Workloads: three Kubernetes nodes, the pods of the workload-isolation guide and of the Secure
+    Workload Kubernetes guide, the cluster's Services and API server, two bare hosts."""
     items = []
     base = {"vrf_id": vrf_id, "vrf_name": vrf_name, "address_type": "IPV4"}
+    cluster = {"user_orchestrator_system/orch_type": "kubernetes", "user_orchestrator_system/cluster_name": CLUSTER}
     for name, ip in NODES:
-        items.append(dict(base, ip=ip, host_name=name, os="linux", **{
-            "user_orchestrator_system/orch_type": "kubernetes", "user_orchestrator_system/cluster_name": CLUSTER,
+        items.append(dict(base, ip=ip, host_name=name, os="linux", **cluster, **{
             "user_orchestrator_system/workload_type": "node", "user_orchestrator_system/node_name": name}))
-    for pod, namespace, ip, node in PODS:
-        items.append(dict(base, ip=ip, host_name=node, os="linux", **{
-            "user_orchestrator_system/orch_type": "kubernetes", "user_orchestrator_system/cluster_name": CLUSTER,
+    pods = [(pod, namespace, ip, node, {"user_orchestrator_app": pod}) for pod, namespace, ip, node in PODS] + list(GUIDE_PODS)
+    for pod, namespace, ip, node, labels in pods:
+        items.append(dict(base, ip=ip, host_name=node, os="linux", **cluster, **labels, **{
             "user_orchestrator_system/workload_type": "pod", "user_orchestrator_system/namespace": namespace,
-            "user_orchestrator_system/pod_name": pod, "user_orchestrator_app": pod}))
+            "user_orchestrator_system/pod_name": pod}))
+    for service, namespace, ip, labels in SERVICES:
+        items.append(dict(base, ip=ip, **cluster, **labels, **{
+            "user_orchestrator_system/workload_type": "service", "user_orchestrator_system/namespace": namespace,
+            "user_orchestrator_system/service_name": service}))
+    items.append(dict(base, ip=API_SERVER[1], host_name=API_SERVER[0], os="linux"))
     for name, ip in HOSTS:
         items.append(dict(base, ip=ip, host_name=name, os="linux", user_environment="production"))
     return items

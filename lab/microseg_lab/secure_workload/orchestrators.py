@@ -6,8 +6,9 @@ not public: the lab takes ``auth_token`` (lab choice). Secrets (``password``, ``
 
 Like the product's connector, a Kubernetes orchestrator with a token is put to use at once: the lab
 reads the cluster's nodes, pods and services from the first API server of ``hosts_list`` with the
-token (TLS checked against ``ca_certificate`` unless ``insecure``), and imports its nodes and pods
-into the inventory with ``user_orchestrator_system/*`` labels. It only ever contacts a loopback
+token (TLS checked against ``ca_certificate`` unless ``insecure``), and imports its nodes, pods and
+services (one item per cluster IP, ``workload_type`` ``service``) into the inventory with
+``user_orchestrator_system/*`` labels. It only ever contacts a loopback
 address. What happened is on the admin route ``GET /_lab/secure_workload/orchestrators``.
 """
 
@@ -84,7 +85,7 @@ def read_cluster(doc: dict) -> dict:
 
 
 def inventory_of(doc: dict, found: dict, base: dict) -> list[dict]:
-    """Inventory entries for a cluster's nodes and pods, labelled as the connector labels them."""
+    """Inventory entries for a cluster's nodes, pods and services, labelled as the connector labels them."""
     cluster = doc["name"]
     common = dict(base, os="linux", **{"user_orchestrator_system/orch_type": "kubernetes",
                                        "user_orchestrator_system/cluster_name": cluster})
@@ -102,6 +103,16 @@ def inventory_of(doc: dict, found: dict, base: dict) -> list[dict]:
         items.append(dict(common, ip=ip, host_name=pod.get("spec", {}).get("nodeName") or "", **dict(labels, **{
             "user_orchestrator_system/workload_type": "pod", "user_orchestrator_system/namespace": pod["metadata"]["namespace"],
             "user_orchestrator_system/pod_name": pod["metadata"]["name"]})))
+    # Service abstractions (the providers Secure Workload expands into rules): one item per cluster IP.
+    for service in found.get("services", []):
+        spec = service.get("spec") or {}
+        addresses = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+        labels = {"user_orchestrator_%s" % key: value for key, value in (service["metadata"].get("labels") or {}).items()}
+        for ip in addresses:
+            if ip and ip != "None":
+                items.append(dict(common, ip=ip, **dict(labels, **{
+                    "user_orchestrator_system/workload_type": "service", "user_orchestrator_system/namespace": service["metadata"]["namespace"],
+                    "user_orchestrator_system/service_name": service["metadata"]["name"]})))
     return items
 
 

@@ -200,10 +200,20 @@ def flow_argument_spec():
     )
 
 
+def _value_text(value):
+    if isinstance(value, dict):
+        return ",".join("%s=%s" % (k, _value_text(value[k])) for k in sorted(value))
+    if isinstance(value, (list, tuple)):
+        return ",".join(_value_text(v) for v in value)
+    return str(value)
+
+
 def _endpoint_text(endpoint):
+    """An endpoint as one short string: its only value, else ``key=value`` pairs (nested mappings and
+    lists flattened the same way), for default flow names and the table."""
     if len(endpoint) == 1:
-        return str(list(endpoint.values())[0])
-    return ",".join("%s=%s" % (k, endpoint[k]) for k in sorted(endpoint))
+        return _value_text(list(endpoint.values())[0])
+    return " ".join("%s=%s" % (k, _value_text(endpoint[k])) for k in sorted(endpoint))
 
 
 def format_table(results):

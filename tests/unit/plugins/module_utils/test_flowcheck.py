@@ -182,3 +182,16 @@ def test_verdict_refuses_unknown_words():
 def test_service_equality():
     assert parse_service("TCP/80") == Service("tcp", port=80)
     assert len({parse_service("icmp/8/0"), parse_service("icmp/8/0")}) == 1
+
+
+class _LabelCheck(FlowCheck):
+    endpoint_keys = ("labels", "namespace", "tags", "address")
+    string_key = "address"
+
+
+def test_default_names_flatten_mappings_and_lists():
+    flows = _LabelCheck().parse_flows([
+        _raw(source={"labels": {"user_environment": "production", "app": "web"}},
+             destination={"namespace": "/acme/shop", "tags": ["app=db", "tier=data"]}, service="tcp/5432"),
+    ])
+    assert flows[0].name == "app=web,user_environment=production -> namespace=/acme/shop tags=app=db,tier=data tcp/5432"
