@@ -18,6 +18,8 @@ description:
     O(port) selects, the service port, the target port, the node port and the protocol. A named
     C(targetPort) is resolved to a number through the endpoints, which name each port after the Service
     port and give the number its pods use (as kube-proxy does); it is a list when pods use different numbers.
+  - RV(ports) gives every port of the Service the same way (service port, target port resolved, node port
+    and protocol), for a policy that must open all of them.
   - RV(nodes) and RV(node_networks) give the nodes' internal addresses, for example for the kubelets'
     external network of a Prisma Cloud Microsegmentation namespace.
   - RV(render_input) holds the objects themselves in the shapes the P(microseg.segmentation.sw_k8s_rules#filter)
@@ -41,8 +43,9 @@ options:
     description:
       - The Service port whose values RV(service) gives, by name (C(spec.ports[].name)) or by service port
         number (C(spec.ports[].port), not the target or node port).
-      - Required when the Service has more than one port (of O(protocol), when set). The module fails and
-        lists the Service's ports when none matches.
+      - Without it, a Service of one port (of O(protocol), when set) selects that port; a Service of several
+        selects none, so the values of RV(service) that describe the selected port are null and RV(ports)
+        gives them all. The module fails and lists the Service's ports when O(port) matches none.
     type: raw
   protocol:
     description:
@@ -73,6 +76,8 @@ options:
     type: str
     default: cluster.local
 notes:
+  - The single-port values of RV(service) are those of the port O(port) selects; RV(ports) always holds
+    every port.
   - Requests sent - one read of the Service, one list of its EndpointSlices (or one read of its Endpoints),
     and one list of the Nodes, each by pages of 500.
   - Ready and not-ready endpoints both count, as in C(sw_k8s_rules).
@@ -101,6 +106,25 @@ EXAMPLES = r"""
     exposed_port: "{{ web.service.port }}"
     port: "{{ web.service.target_port }}"
     selectors: [["$identity=processingunit", "app={{ web.service.selector.app }}"]]
+
+- name: Read every port of the web service
+  microseg.segmentation.k8s_service_inputs:
+    namespace: shop
+    name: web
+  register: web_all
+
+- name: Let the Internet reach the web pods on every service, node and target port
+  microseg.segmentation.prisma_network_ruleset:
+    namespace: /acme/shop
+    name: allow-web-server
+    subject: [["$identity=processingunit", "app=web"]]
+    incoming_rules:
+      - object: [["externalnetwork:name=internet"]]
+        protocol_ports: >-
+          {{ (web_all.ports | map(attribute='port') | list
+              + web_all.ports | map(attribute='node_port') | select | list
+              + web_all.ports | map(attribute='target_port') | flatten | list)
+             | unique | map('regex_replace', '^', 'tcp/') | list }}
 
 - name: The kubelets, as an external network of host addresses
   microseg.segmentation.prisma_external_network:
@@ -186,11 +210,12 @@ service:
       elements: dict
       sample: [{name: http, port: 80, target_port: http, node_port: 30080, protocol: TCP}]
     port_name:
-      description: The name of the selected port (null when unnamed).
+      description: The name of the selected port (null when unnamed or when no port is selected).
       type: str
       sample: http
     port:
-      description: The selected service port; null only for a Service without ports.
+      description: The selected service port; null for a Service without ports, and for a Service of several
+        ports when O(port) is not given.
       type: int
       sample: 80
     target_port:
@@ -216,6 +241,44 @@ service:
       type: list
       elements: str
       sample: [10.244.1.5, 10.244.2.7]
+ports:
+  description:
+    - Every port of the Service, in the Service's order, with its target port resolved as for the selected
+      port.
+    - Unlike RV(service.target_port), a named target port that no endpoint resolves does not fail the task;
+      its C(target_port) is null instead.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The port's name (null when unnamed).
+      type: str
+    protocol:
+      description: V(TCP), V(UDP) or V(SCTP).
+      type: str
+    port:
+      description: The service port.
+      type: int
+    target_port:
+      description: The port the pods serve it on (a sorted list when pods resolve a named target port to
+        different numbers; null when a named target port cannot be resolved).
+      type: raw
+    target_port_name:
+      description: The name of the target port when the Service gives one, else null.
+      type: str
+    node_port:
+      description: The node port (NodePort and LoadBalancer services), else null.
+      type: int
+    endpoint_addresses:
+      description: The pod addresses that serve the port (ready or not), sorted.
+      type: list
+      elements: str
+  sample:
+    - {name: http, protocol: TCP, port: 80, target_port: 8080, target_port_name: http, node_port: 30080,
+       endpoint_addresses: [10.244.1.5]}
+    - {name: https, protocol: TCP, port: 443, target_port: 8443, target_port_name: null, node_port: 30443,
+       endpoint_addresses: [10.244.1.5]}
 nodes:
   description: The Nodes, sorted by name (empty with O(include_nodes=false)).
   returned: success

@@ -111,6 +111,9 @@ def cases(k8s_cluster, scenario: dict, tmp: Path) -> dict[str, dict]:
         'daemonset': {'args': {'namespace': NS, 'name': 'agent', 'port': 9100}},
         'pods_differ': {'args': {'namespace': NS, 'name': 'mixed'}},
         'udp_port': {'args': {'namespace': NS, 'name': 'dns', 'port': 53, 'protocol': 'UDP'}},
+        'all_ports': {'args': {'namespace': NS, 'name': 'web'}},
+        'all_ports_two_protocols': {'args': {'namespace': NS, 'name': 'dns'}},
+        'all_ports_nodeport': {'args': {'namespace': NS, 'name': 'web-np', 'port': 'http'}},
         'endpoints_object': {'args': {'namespace': NS, 'name': 'web-np', 'endpoints_source': 'endpoints'}},
         'node_selector': {'args': {'namespace': NS, 'name': 'web-np', 'node_selector': 'kubernetes.io/hostname=kwok-node-1'}},
         'context_option': {'args': {'namespace': NS, 'name': 'web', 'port': 'http', 'kubeconfig': str(two_contexts), 'context': context}},
@@ -125,7 +128,6 @@ def cases(k8s_cluster, scenario: dict, tmp: Path) -> dict[str, dict]:
         'missing_namespace': {'args': {'namespace': 'ghost-ns', 'name': 'web'}},
         'missing_port': {'args': {'namespace': NS, 'name': 'web', 'port': 'grpc'}},
         'missing_port_number': {'args': {'namespace': NS, 'name': 'web', 'port': 8080}},
-        'port_required': {'args': {'namespace': NS, 'name': 'web'}},
         'ambiguous_number': {'args': {'namespace': NS, 'name': 'dns', 'port': 53}},
         'unresolved_target': {'args': {'namespace': NS, 'name': 'idle'}},
         'nodes_forbidden': {'args': {'namespace': NS, 'name': 'web-np', 'host': server, 'api_key': scenario['ns_reader'], 'ca_cert': ca},
@@ -297,6 +299,29 @@ def test_udp_port_and_endpoints_object(results):
     assert results['nodeport_single_port']['render_input']['endpoints'][0]['kind'] == 'EndpointSlice'
 
 
+def test_every_port_of_the_service(results, scenario):
+    """Without port, a multi-port Service selects none and gives every port, target ports resolved."""
+    result = results['all_ports']
+    service = ok(result)
+    assert (service['port_name'], service['port'], service['target_port'], service['node_port'], service['protocol']) == (None, None, None, None, None)
+    addresses = scenario['addresses']['web']
+    assert result['ports'] == [
+        {'name': 'http', 'protocol': 'TCP', 'port': 80, 'target_port': 8080, 'target_port_name': 'http', 'node_port': None,
+         'endpoint_addresses': addresses},
+        {'name': 'https', 'protocol': 'TCP', 'port': 443, 'target_port': 8443, 'target_port_name': None, 'node_port': None,
+         'endpoint_addresses': addresses},
+    ]
+    # the same list when a port is selected, which keeps its single-port values
+    assert results['clusterip_by_name']['ports'] == result['ports']
+    dns = results['all_ports_two_protocols']
+    assert ok(dns)['port'] is None
+    assert [(p['name'], p['protocol'], p['port'], p['target_port']) for p in dns['ports']] == [('dns', 'UDP', 53, 5353), ('dns-tcp', 'TCP', 53, 5353)]
+    node_port = results['all_ports_nodeport']
+    assert ok(node_port)['node_port'] == NODE_PORT
+    assert node_port['ports'] == [{'name': 'http', 'protocol': 'TCP', 'port': 80, 'target_port': 8080, 'target_port_name': 'http',
+                                   'node_port': NODE_PORT, 'endpoint_addresses': scenario['addresses']['web-np']}]
+
+
 def test_node_selector(results):
     result = results['node_selector']
     ok(result)
@@ -326,8 +351,6 @@ def test_missing_service_fails_naming_it(results):
 def test_missing_port_fails_listing_the_ports(results):
     assert failed(results['missing_port']) == "port: service inputs/web has no port named 'grpc'; its ports: http (80/TCP), https (443/TCP)"
     assert failed(results['missing_port_number']) == 'port: service inputs/web has no port 8080; its ports: http (80/TCP), https (443/TCP)'
-    assert failed(results['port_required']) == (
-        'port: service inputs/web has 2 ports, set port to the name or number of one of them: http (80/TCP), https (443/TCP)')
     assert failed(results['ambiguous_number']) == 'port: service inputs/dns has 2 ports that match port 53, set protocol to one of TCP, UDP'
 
 

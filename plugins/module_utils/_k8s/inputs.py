@@ -6,8 +6,9 @@ Pure functions on the objects as the API server returns them (dicts with camelCa
 :mod:`.client`). :func:`service_inputs` gives the values segmentation policies are written with:
 the Service's type, cluster and load balancer addresses and, for one of its ports, the service
 port, the target port (a named ``targetPort`` resolved through the endpoints, as kube-proxy does),
-the node port and the protocol; the nodes' internal addresses and their host networks; and the
-objects themselves, trimmed, in the shapes the ``sw_k8s_rules`` filter takes.
+the node port and the protocol; every port of the Service with its target port resolved; the
+nodes' internal addresses and their host networks; and the objects themselves, trimmed, in the
+shapes the ``sw_k8s_rules`` filter takes.
 
 Only the standard library is used.
 """
@@ -245,6 +246,34 @@ def resolve_target_port(service, port, endpoints):
     return (numbers[0] if len(numbers) == 1 else numbers), sorted_addresses(addresses)
 
 
+def resolved_ports(service, endpoints):
+    """Every port of the Service with its target port resolved: ``[{name, protocol, port, target_port,
+    target_port_name, node_port, endpoint_addresses}]``, in the Service's order.
+
+    ``target_port`` is what :func:`resolve_target_port` gives, or None for a named target port that
+    no endpoint resolves (this never fails: a Service whose pods are not running yet still lists its
+    ports). ``name`` is None for an unnamed port.
+    """
+    result = []
+    for port in service_ports(service):
+        try:
+            target, addresses = resolve_target_port(service, port, endpoints)
+        except K8sInputError:
+            target, addresses = None, []
+        result.append(
+            {
+                "name": port["name"] or None,
+                "protocol": port["protocol"],
+                "port": port["port"],
+                "target_port": target,
+                "target_port_name": None if isinstance(port["target_port"], int) else port["target_port"],
+                "node_port": port["node_port"],
+                "endpoint_addresses": addresses,
+            }
+        )
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # nodes
 
@@ -322,7 +351,13 @@ def service_inputs(service, endpoints=None, nodes=None, port=None, protocol=None
         "protocol": None,
         "endpoint_addresses": [],
     }
-    selected = select_port(service, port, protocol)
+    if port is None or port == "":
+        wanted_protocol = protocol.upper() if protocol else None
+        candidates = [item for item in service_ports(service) if wanted_protocol is None or item["protocol"] == wanted_protocol]
+        # Without `port`, a Service of several ports gives them all in `ports` and no selected one.
+        selected = None if len(candidates) > 1 else select_port(service, None, protocol)
+    else:
+        selected = select_port(service, port, protocol)
     if selected is not None:
         target, addresses = resolve_target_port(service, selected, endpoints)
         result.update(
@@ -343,6 +378,7 @@ def service_inputs(service, endpoints=None, nodes=None, port=None, protocol=None
         render_endpoints = trim(endpoints)
     return {
         "service": result,
+        "ports": resolved_ports(service, endpoints),
         "nodes": summaries,
         "node_networks": node_networks(summaries),
         "render_input": {

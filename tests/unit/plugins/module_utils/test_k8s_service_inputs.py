@@ -19,6 +19,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._k8s.inputs 
     node_networks,
     node_summary,
     resolve_target_port,
+    resolved_ports,
     select_port,
     service_inputs,
     service_ports,
@@ -189,6 +190,54 @@ def test_named_target_port_without_endpoints_fails_with_the_reason():
     empty_slice = [slice_("web-d", [], [])]
     with pytest.raises(K8sInputError, match="the service has no endpoints"):
         resolve_target_port(SERVICE, port, empty_slice)
+
+
+def test_resolved_ports_gives_every_port_with_its_target_resolved():
+    assert resolved_ports(SERVICE, SLICES) == [
+        {"name": "http", "protocol": "TCP", "port": 80, "target_port": [8080, 8081], "target_port_name": "http", "node_port": 30080,
+         "endpoint_addresses": ["10.244.0.9", "10.244.1.5", "10.244.2.7"]},
+        {"name": "https", "protocol": "TCP", "port": 443, "target_port": 8443, "target_port_name": None, "node_port": 30443,
+         "endpoint_addresses": ["10.244.0.9", "10.244.1.5", "10.244.2.7"]},
+        {"name": "dns", "protocol": "UDP", "port": 53, "target_port": 5353, "target_port_name": None, "node_port": None,
+         "endpoint_addresses": []},
+        {"name": "dns-tcp", "protocol": "TCP", "port": 53, "target_port": 5353, "target_port_name": None, "node_port": None,
+         "endpoint_addresses": []},
+    ]
+
+
+def test_resolved_ports_never_fails_on_an_unresolved_named_target_port():
+    ports = resolved_ports(SERVICE, [])
+    assert (ports[0]["name"], ports[0]["target_port"], ports[0]["target_port_name"], ports[0]["endpoint_addresses"]) == ("http", None, "http", [])
+    assert ports[1]["target_port"] == 8443
+    unnamed = {"metadata": {"name": "db", "namespace": "prod"}, "spec": {"ports": [{"port": 5432}]}}
+    assert resolved_ports(unnamed, None) == [
+        {"name": None, "protocol": "TCP", "port": 5432, "target_port": 5432, "target_port_name": None, "node_port": None, "endpoint_addresses": []}
+    ]
+    assert resolved_ports({"metadata": {"name": "ext"}, "spec": {"type": "ExternalName"}}, None) == []
+
+
+def test_service_inputs_without_port_gives_every_port_of_a_multi_port_service():
+    result = service_inputs(SERVICE, SLICES, NODES)
+    assert result["ports"] == resolved_ports(SERVICE, SLICES)
+    service = result["service"]
+    # no port is selected: the single-port values are null instead of failing
+    assert (service["port_name"], service["port"], service["target_port"], service["node_port"], service["protocol"]) == (None, None, None, None, None)
+    assert service["endpoint_addresses"] == []
+    # a protocol that leaves one port selects it, as before
+    udp = service_inputs(SERVICE, SLICES, NODES, protocol="UDP")["service"]
+    assert (udp["port_name"], udp["port"], udp["target_port"]) == ("dns", 53, 5353)
+    with pytest.raises(K8sInputError, match="protocol: service shop/web has no SCTP port"):
+        service_inputs(SERVICE, SLICES, NODES, protocol="SCTP")
+
+
+def test_service_inputs_with_port_keeps_the_selected_values_and_lists_every_port():
+    result = service_inputs(SERVICE, SLICES, NODES, port="https")
+    assert (result["service"]["port"], result["service"]["target_port"], result["service"]["node_port"]) == (443, 8443, 30443)
+    assert [(p["port"], p["protocol"]) for p in result["ports"]] == [(80, "TCP"), (443, "TCP"), (53, "UDP"), (53, "TCP")]
+    # the selected port must resolve; the others need not
+    with pytest.raises(K8sInputError, match="named target port 'http'"):
+        service_inputs(SERVICE, [], NODES, port="http")
+    assert service_inputs(SERVICE, [], NODES, port="https")["ports"][0]["target_port"] is None
 
 
 # ---------------------------------------------------------------------------------------------
