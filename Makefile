@@ -154,6 +154,7 @@ bench: venv collection-root
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/nsxt.py
 	$(PY) benchmarks/secure_workload.py
+	$(PY) benchmarks/flows.py
 
 ## ---------------------------------------------------------------- everything
 

@@ -115,7 +115,7 @@ class NsxtBench(LabBench):
     def policy(self):
         self.reset()
         items = [policy_group(i) for i in range(self.groups)]
-        groups = {"name": "Groups", "microseg.segmentation.nsxt_policy_group": {"items": items, "purge": True}}
+        groups = {"name": "Groups", "microseg.segmentation.nsxt_policy_group": {"items": items, "purge": True, "owner": "bench"}}
         self.run("Policy groups, list form: create %d" % self.groups, [groups])
         self.run("Policy groups, list form: re-run, no change", [groups])
         items[self.groups // 2] = policy_group(self.groups // 2, tag="edited")

@@ -53,7 +53,7 @@ class PrismaBench(LabBench):
     def list_form(self):
         namespace = self.namespace("bench-list")
         items = [ruleset(i) for i in range(self.count)]
-        task = {"name": "Rulesets", "microseg.segmentation.prisma_network_ruleset": {"items": items, "purge": True}}
+        task = {"name": "Rulesets", "microseg.segmentation.prisma_network_ruleset": {"items": items, "purge": True, "owner": "bench"}}
         self.in_namespace("list form: create %d" % self.count, namespace, [task])
         self.in_namespace("list form: re-run, no change", namespace, [task])
         items[self.count // 2] = ruleset(self.count // 2, port=8081)

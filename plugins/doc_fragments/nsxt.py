@@ -76,25 +76,11 @@ options:
     description:
       - The list form. Each item takes the object options of this module (V(name) required, and an
         optional per-item V(state)) and is validated exactly like a single-object task, all before any request.
-      - Mutually exclusive with O(name).
+      - An object option given next to O(items) is the default of every item that does not set it; O(name) (and
+        O(id)) cannot be given there.
+      - The Policy API modules look in their O(domain); the Manager API modules' objects are global to the manager.
     type: list
     elements: dict
-  purge:
-    description:
-      - With O(items), also delete the objects of this kind that carry the tag
-        C(managed-by|microseg.segmentation) (and C(managed-scope|<purge_scope>) when O(purge_scope) is set)
-        and are not in O(items).
-      - The Policy API modules purge within their C(domain); the Manager API modules need O(purge_scope), because
-        their objects are global to the manager.
-    type: bool
-    default: false
-  purge_scope:
-    description:
-      - A name for the set of objects this list form owns. The list form tags every object it declares with
-        C(managed-scope|<purge_scope>), and a purge only deletes objects carrying that tag, so that two
-        playbooks managing the same kind on one manager never purge each other's objects.
-      - Required with O(purge) on the Manager API modules.
-    type: str
   parallel:
     description:
       - With O(items), how many writes are sent at once (1 to 32), where the API has no single bulk write.
@@ -107,7 +93,8 @@ options:
     description:
       - NSX tags of the object, each written C(scope|tag) (or just C(tag) for an empty scope), or as a
         mapping with C(scope) and C(tag); at most 30. Compared without regard to order.
-      - The collection adds C(managed-by|microseg.segmentation) to the objects it creates and to those a list form declares.
+      - The collection adds C(managed-by|microseg.segmentation) and C(managed-scope|<owner>) to the objects it creates
+        and to those a list form adopts (O(adopt=true)).
     type: list
     elements: raw
 notes:

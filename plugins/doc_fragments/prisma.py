@@ -75,28 +75,22 @@ options:
     description:
       - The list form. Each item takes the object options of this module (V(name) required, and an
         optional per-item V(state)) and is validated exactly like a single-object task.
+      - An object option given next to O(items) is the default of every item that does not set it; O(name)
+        cannot be given there.
       - All items are checked before any request. The module then reads the namespace once (one
         paginated list call), and sends one write per object that needs one.
-      - Mutually exclusive with O(name).
     type: list
     elements: dict
-  purge:
-    description:
-      - With O(items), also delete the objects of this kind in the namespace that carry the tag
-        C(managed-by=microseg.segmentation) and are not in O(items). Objects the collection did not
-        create or update are never purged.
-    type: bool
-    default: false
   parallel:
     description:
       - With O(items), how many writes are sent at once (1 to 32).
     type: int
     default: 8
 notes:
-  - Every object the collection creates carries the tag C(managed-by=microseg.segmentation), and so does
-    every object the list form declares. O(purge=true) only ever deletes objects that carry it. A
-    single-object task that updates an object the collection did not create (such as the C(default)
-    service dependency policy of a namespace) does not add the tag, so a purge never deletes that object.
+  - Every object the collection creates carries the tag C(managed-by=microseg.segmentation) and an owner tag
+    C(managed-owner=<owner>). A task that names an object the collection did not create (such as the
+    C(default) service dependency policy of a namespace) updates it without tagging it, unless a list form
+    sets O(adopt=true); O(purge=true) only ever deletes tagged objects of its O(owner).
   - A run that changes nothing sends one request (a read); a change adds one write. The list form reads
     the whole namespace once (paginated) whatever the number of items.
 """
@@ -110,7 +104,8 @@ options:
   tags:
     description:
       - Tags (C(key=value)) of the object, compared without regard to order. Keys may not start with
-        C(@), C($) or C(+). The collection adds C(managed-by=microseg.segmentation) to the objects it creates.
+        C(@), C($) or C(+). The collection adds C(managed-by=microseg.segmentation) and C(managed-owner=<owner>)
+        to the objects it creates or adopts.
     type: list
     elements: str
   protected:

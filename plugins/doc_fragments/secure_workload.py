@@ -58,6 +58,8 @@ options:
     description:
       - The list form. Each item takes the object options of this module (V(name) required, and an
         optional per-item V(state)) and is validated like a single-object task, all before any request.
+      - An object option given next to O(items) is the default of every item that does not set it; the options
+        that identify an object (such as V(name)) cannot be given there.
     type: list
     elements: dict
   parallel:

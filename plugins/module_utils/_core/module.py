@@ -11,54 +11,88 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Reconciler, ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import Ownership, check_ownership_options, ownership_argument_spec
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Declared, Reconciler, ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import HAS_NETADDR, NETADDR_IMPORT_ERROR, ValidationError
 
 
-def list_form_argument_spec():
-    """``state`` and the list-form options (documented in each product's ``object`` fragment)."""
+def list_form_argument_spec(item_spec=None):
+    """``state`` and the list-form options (documented in each product's ``object`` fragment).
+
+    ``item_spec`` (``Kind.item_spec()``) declares the sub-options of ``items``, so that AnsibleModule
+    knows their ``no_log`` values before it validates (or prints) anything.
+    """
+    items = dict(type="list", elements="dict")
+    if item_spec is not None:
+        items["options"] = item_spec
     return dict(
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        items=dict(type="list", elements="dict"),
-        purge=dict(type="bool", default=False),
+        items=items,
         parallel=dict(type="int", default=8),
     )
 
 
-class ObjectModule:
-    """What a thin object module declares; ``run()`` does the rest.
+class _ObjectAnsibleModule(AnsibleModule):
+    """AnsibleModule that names the list-form item an argument-spec error is in (``items[3]: ...``).
 
-    A product subclass provides ``connection_spec()``, ``connect(params)`` and
-    ``adapter(connection, params)``; ``extra_spec`` holds task-level options that are not
-    per object (such as an NSX domain).
-
-    ``build(params, prefix)`` validates the object options of one object and returns the
-    API attributes the user set. ``prefix`` is the option path of a list-form item.
+    AnsibleModule validates ``items`` against its sub-options (registering their ``no_log`` values
+    first) and reports an error as "... found in items"; the failing item is then found again here
+    so that the message names it, as every other list-form error does.
     """
 
-    def __init__(self, kind, resource, object_spec, build, adapter_class, mutually_exclusive=(), required_together=(), extra_spec=None):
+    def __init__(self, item_spec, **kwargs):
+        self._item_spec = item_spec
+        self._validating = True
+        super(_ObjectAnsibleModule, self).__init__(**kwargs)
+        self._validating = False
+
+    def fail_json(self, msg=None, **kwargs):
+        if getattr(self, "_validating", False) and isinstance(self.params.get("items"), list):
+            validator = ArgumentSpecValidator(self._item_spec)
+            for index, item in enumerate(self.params["items"]):
+                if not isinstance(item, dict):
+                    msg = "items[%d]: must be a mapping of options" % index
+                    break
+                # the items AnsibleModule validated carry every sub-option, None when unset
+                errors = validator.validate(dict((k, copy.deepcopy(v)) for k, v in item.items() if v is not None)).errors.errors
+                if errors:
+                    unsupported = "unsupported option(s) " if isinstance(errors[0], UnsupportedError) else ""
+                    msg = "items[%d]: %s%s" % (index, unsupported, errors[0].args[0])
+                    break
+        super(_ObjectAnsibleModule, self).fail_json(msg=msg, **kwargs)
+
+
+class ObjectModule:
+    """What a thin object module declares (its ``Kind``, API resource and adapter); ``run()`` does the rest.
+
+    A product subclass provides ``connection_spec()``, ``connect(params)`` and ``tag_scheme`` (how its
+    objects carry the management and owner tags; None when they carry none, and then there is no purge).
+
+    Options: the Kind's Fields (object options and task options), the connection options, the
+    list-form options and, where there is a tag scheme, the ownership options. In the list form an
+    object option given next to ``items`` is the default of every item that does not set it; the
+    options that identify an object (``key_options`` and ``Field(key=True)``) cannot be given there.
+    """
+
+    tag_scheme = None
+
+    # The options that identify an object (all required, per object); most kinds have a name.
+    key_options = ("name",)
+
+    def __init__(self, kind, resource, adapter_class):
         self.kind = kind
         self.resource = resource
-        self.object_spec = object_spec
-        self.build = build
         self.adapter_class = adapter_class
-        self.mutually_exclusive = [list(x) for x in mutually_exclusive]
-        self.required_together = [list(x) for x in required_together]
-        self.extra_spec = extra_spec or {}
 
     def connection_spec(self):
         raise NotImplementedError
 
     def connect(self, params):
         raise NotImplementedError
-
-    def adapter(self, connection, params):
-        raise NotImplementedError
-
-    # The options that identify an object (all required, per object); most kinds have a name.
-    key_options = ("name",)
 
     @staticmethod
     def identity(values):
@@ -68,86 +102,97 @@ class ObjectModule:
     def check_task(self, params):
         """Hook: validate task-level options before any request."""
 
-    # A product whose objects carry no tag cannot tell its own objects from others: no purge there.
-    supports_purge = True
+    @property
+    def supports_purge(self):
+        return self.tag_scheme is not None
 
     def argument_spec(self):
         spec = self.connection_spec()
-        spec.update(copy.deepcopy(self.extra_spec))
-        spec.update(copy.deepcopy(self.object_spec))
-        spec.update(list_form_argument_spec())
-        if not self.supports_purge:
-            del spec["purge"]
+        spec.update(self.kind.argument_spec())
+        spec.update(list_form_argument_spec(self.kind.item_spec()))
+        if self.supports_purge:
+            spec.update(ownership_argument_spec())
         return spec
 
-    def _item_validator(self):
-        spec = copy.deepcopy(self.object_spec)
-        spec["state"] = dict(type="str", choices=["present", "absent"])
-        return ArgumentSpecValidator(spec, mutually_exclusive=self.mutually_exclusive, required_together=self.required_together)
+    def ownership(self, params):
+        if not self.supports_purge:
+            return None
+        return Ownership(self.tag_scheme, owner=params.get("owner"), adopt=params.get("adopt"), reserved_names=self.kind.reserved_names)
 
-    def _declared(self, module):
-        params = module.params
+    def _check_object(self, values, prefix):
+        for option in self.key_options:
+            if values.get(option) is None:
+                raise ValidationError(prefix + option, "is required" if prefix else "is required unless items is used")
+        for group in self.kind.mutually_exclusive:
+            given = [option for option in group if values.get(option) is not None]
+            if len(given) > 1:
+                raise ValidationError((prefix + given[0]) if prefix else given[0], "is mutually exclusive with %s" % ", ".join(given[1:]))
+        for group in self.kind.required_together:
+            given = [option for option in group if values.get(option) is not None]
+            if given and len(given) != len(group):
+                missing = [option for option in group if option not in given]
+                raise ValidationError(prefix + missing[0], "is required together with %s" % ", ".join(given))
+
+    def declare(self, params, task):
+        """Every object the task declares, validated and built, before any request."""
         self.check_task(params)
+        if self.supports_purge:
+            check_ownership_options(params)
         if params.get("items") is None:
-            missing = [option for option in self.key_options if params.get(option) is None]
-            if missing:
-                raise ValidationError(missing[0], "is required unless items is used")
-            desired = self.build(params, "") if params["state"] == "present" else {}
-            return [(self.identity(params), desired, params["state"])]
-        given = [option for option in self.key_options if params.get(option) is not None]
+            self._check_object(params, "")
+            desired = self.kind.build(params, "", task) if params["state"] == "present" else {}
+            return [Declared(self.identity(params), desired, params["state"], params, "")]
+        object_options = self.kind.options(task=False)
+        keys = [f.option for f in object_options if f.key or f.option in self.key_options]
+        given = [option for option in keys if params.get(option) is not None]
         if given:
             raise ValidationError(given[0], "cannot be used with items (set it in each item)")
-        validator = self._item_validator()
+        defaults = dict((f.option, params[f.option]) for f in object_options if f.option not in keys and params.get(f.option) is not None)
         declared = []
         for index, item in enumerate(params["items"]):
             prefix = "items[%d]." % index
-            unknown = sorted(set(item) - set(self.object_spec) - set(["state"]))
-            if unknown:
-                raise ValidationError(prefix.rstrip("."), "unknown option(s) %s" % ", ".join(unknown))
-            checked = validator.validate(item)
-            if checked.error_messages:
-                raise ValidationError(prefix.rstrip("."), "; ".join(checked.error_messages))
-            values = checked.validated_parameters
-            missing = [option for option in self.key_options if values.get(option) is None]
-            if missing:
-                raise ValidationError(prefix + missing[0], "is required")
+            values = dict(item)
+            for option, value in defaults.items():
+                if values.get(option) is None:
+                    values[option] = copy.deepcopy(value)
+            self._check_object(values, prefix)
             state = values.get("state") or params["state"]
-            desired = self.build(values, prefix) if state == "present" else {}
-            declared.append((self.identity(values), desired, state))
+            desired = self.kind.build(values, prefix, task) if state == "present" else {}
+            declared.append(Declared(self.identity(values), desired, state, values, prefix))
         return declared
 
     def run(self):
-        module = AnsibleModule(
+        module = _ObjectAnsibleModule(
+            self.kind.item_spec(),
             argument_spec=self.argument_spec(),
             supports_check_mode=True,
-            mutually_exclusive=self.mutually_exclusive,
-            required_together=self.required_together,
+            mutually_exclusive=self.kind.mutually_exclusive,
+            required_together=self.kind.required_together,
         )
         if not HAS_REQUESTS:
             module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         if not HAS_NETADDR:
             module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
-        if module.params["parallel"] < 1 or module.params["parallel"] > 32:
-            module.fail_json(msg="parallel: must be between 1 and 32, got %d" % module.params["parallel"])
+        params = module.params
+        if params["parallel"] < 1 or params["parallel"] > 32:
+            module.fail_json(msg="parallel: must be between 1 and 32, got %d" % params["parallel"])
         try:
-            declared = self._declared(module)
+            task = Task(params, check_mode=module.check_mode, diff=module._diff, ownership=self.ownership(params))
+            declared = self.declare(params, task)
         except ValidationError as exc:
             module.fail_json(msg=str(exc))
         connection = None
         try:
-            connection = self.connect(module.params)
-            adapter = self.adapter(connection, module.params)
-            adapter.adopt = module.params.get("items") is not None
-            canonical = getattr(adapter, "canonical", None)
-            if canonical is not None:
+            connection = self.connect(params)
+            adapter = self.adapter_class(connection, self.kind, task, self.resource)
+            for item in declared:
                 # keys that name other objects become canonical once the adapter has read them
-                declared = [(canonical(key, state), desired, state) for key, desired, state in declared]
-            reconciler = Reconciler(self.kind, adapter, check_mode=module.check_mode, parallel=module.params["parallel"])
-            if module.params.get("items") is None:
-                name, desired, state = declared[0]
-                result = reconciler.ensure(name, desired, state, want_diff=module._diff)
+                item.key = adapter.canonical(item.key, item.state)
+            reconciler = Reconciler(self.kind, adapter, check_mode=module.check_mode, parallel=params["parallel"])
+            if not task.list_form:
+                result = reconciler.ensure(declared[0], want_diff=module._diff)
             else:
-                result = reconciler.ensure_many(declared, purge=module.params.get("purge", False), want_diff=module._diff)
+                result = reconciler.ensure_many(declared, purge=params.get("purge", False), want_diff=module._diff)
         except (ValidationError, ReconcileError) as exc:
             module.fail_json(msg=str(exc))
         except ApiError as exc:

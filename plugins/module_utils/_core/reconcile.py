@@ -63,21 +63,48 @@ CANONICALISERS = {
 
 
 class Field:
-    """One API attribute a module manages.
+    """One option of a module: its argument spec, its API attribute, its conversion and its compare rule.
+
+    ``option`` is the option name (None for an API attribute the module sets by itself, such as
+    a fixed ``type``); ``api`` the attribute it maps to (None for an option that only feeds a rule
+    spanning several options, such as NSX section placement). The remaining keywords are the
+    option's argument spec (``type``, ``elements``, ``choices``, ``default``, ``options``,
+    ``aliases``, ``required``, ``no_log``); ``secret=True`` sets ``no_log`` and masks the attribute
+    in every result and diff.
 
     ``compare`` is ``scalar``, ``set`` (order-insensitive list), ``list`` (ordered),
-    ``expression`` (tag expression) or a callable returning a comparable value.
-    ``empty`` is what the API reports for an unset attribute, so that ``[]`` and a
-    missing key compare equal.
+    ``expression`` (tag expression) or a callable returning a comparable value; ``empty`` is what
+    the API reports for an unset attribute, so that ``[]`` and a missing key compare equal.
+    ``convert(value, path)`` turns a validated value into the API's (default: unchanged).
+    ``key=True`` marks an option that identifies the object (``name``, ``id``...; its ``convert``
+    only checks it, the adapter sends the key), ``task=True``
+    one that is about the task rather than one object (an NSX ``domain``): it is not an item option.
     """
 
-    def __init__(self, option, api, compare="scalar", secret=False, create_only=False, empty=None):
+    def __init__(self, option, api=None, compare="scalar", secret=False, create_only=False, empty=None,
+                 convert=None, key=False, task=False, **spec):
         self.option = option
         self.api = api
         self.secret = secret
         self.create_only = create_only
         self.empty = empty
+        self.convert = convert
+        self.key = key
+        self.task = task
+        spec.setdefault("type", "str")
+        if secret:
+            spec["no_log"] = True
+        self.spec = spec
         self._canon = compare if callable(compare) else CANONICALISERS[compare]
+
+    def argument_spec(self, item=False):
+        """The option's argument spec; an item's has no default and nothing required (the task-level
+        value is the item's default, and the runner names a missing key option with its path)."""
+        spec = copy.deepcopy(self.spec)
+        if item:
+            spec.pop("default", None)
+            spec.pop("required", None)
+        return spec
 
     def canon(self, value):
         if value is None:
@@ -88,16 +115,59 @@ class Field:
         return self.canon(desired) != self.canon(existing)
 
 
-class Kind:
-    """The declaration of one object kind: title, fields and the rules around them."""
+def no_rules(values, prefix, task):
+    return {}
 
-    def __init__(self, name, title, fields, create_requires=(), identity="name"):
+
+class Kind:
+    """The declaration of one object kind: its title, its Fields and the rules around them.
+
+    ``rules(values, prefix, task)`` is what a module writes by hand: the checks and conversions
+    that span several options; it returns the API attributes it set. Every other option with an
+    API attribute is copied (through its ``convert``) by ``build``. ``reserved_names`` are objects
+    the product makes by itself (a namespace's ``default`` dependency policy): never tagged, never
+    purged. ``mutually_exclusive`` and ``required_together`` apply to every object, single or item.
+    """
+
+    def __init__(self, name, title, fields, create_requires=(), identity="name", rules=None, reserved_names=(),
+                 mutually_exclusive=(), required_together=()):
         self.name = name
         self.title = title
-        self.fields = list(fields)
+        self.all_fields = list(fields)
+        self.fields = [f for f in self.all_fields if f.api is not None]
         self.by_api = dict((f.api, f) for f in self.fields)
         self.create_requires = list(create_requires)
         self.identity = identity
+        self.rules = rules or no_rules
+        self.reserved_names = tuple(reserved_names)
+        self.mutually_exclusive = [list(x) for x in mutually_exclusive]
+        self.required_together = [list(x) for x in required_together]
+
+    def options(self, task=None):
+        """The Fields that are options (``task`` True or False narrows to task or object options)."""
+        return [f for f in self.all_fields if f.option is not None and (task is None or f.task == task)]
+
+    def argument_spec(self):
+        return dict((f.option, f.argument_spec()) for f in self.options())
+
+    def item_spec(self):
+        """The sub-options of ``items``: every object option, plus the per-item ``state``."""
+        spec = dict((f.option, f.argument_spec(item=True)) for f in self.options(task=False))
+        spec["state"] = dict(type="str", choices=["present", "absent"])
+        return spec
+
+    def build(self, values, prefix, task):
+        """The API attributes one object's options ask for (validated, converted)."""
+        for field in self.options(task=False):
+            if field.key and field.convert and values.get(field.option) is not None:
+                field.convert(values[field.option], prefix + field.option)  # a key option is checked, not sent
+        desired = dict(self.rules(values, prefix, task) or {})
+        for field in self.options(task=False):
+            if field.api is None or field.key or field.api in desired or values.get(field.option) is None:
+                continue
+            value = values[field.option]
+            desired[field.api] = field.convert(value, prefix + field.option) if field.convert else value
+        return desired
 
     def secret_attributes(self):
         return [f.api for f in self.fields if f.secret]
@@ -121,32 +191,65 @@ class Kind:
         return self.mask(shown)
 
 
-class Change:
-    """What one object needs: ``create``, ``update``, ``delete`` or ``none``."""
+class Declared:
+    """One object a task declares: its key, the API attributes it asks for, its state, and the
+    option values it was built from (``values``; adapters read per-object options that are no API
+    attribute there, such as an NSX section's placement) with their option path ``prefix``."""
 
-    def __init__(self, action, name, existing=None, body=None, fields=()):
+    def __init__(self, key, desired, state, values=None, prefix=""):
+        self.key = key
+        self.desired = desired
+        self.state = state
+        self.values = values or {}
+        self.prefix = prefix
+
+
+def as_declared(item):
+    """A ``Declared`` from itself or from a ``(key, desired, state)`` tuple."""
+    if isinstance(item, Declared):
+        return item
+    key, desired, state = item
+    return Declared(key, desired, state)
+
+
+class Change:
+    """What one object needs: ``create``, ``update``, ``delete`` or ``none``.
+
+    ``fields`` are the API attributes an update changes; ``declared`` is what the task said about
+    the object (None for a purge). Adapters receive the Change itself in every write hook.
+    """
+
+    def __init__(self, action, name, existing=None, body=None, fields=(), declared=None):
         self.action = action
         self.name = name
         self.existing = existing
         self.body = body
         self.fields = list(fields)
+        self.declared = declared
+        # where the adapter's ``refine`` decided to put the object (an NSX section's move), or None
+        self.placement = None
         self.result = None
         self.error = None
         self.applied = False
+
+    @property
+    def values(self):
+        """The option values of the declared object (empty for a purge)."""
+        return self.declared.values if self.declared is not None else {}
 
     @property
     def changed(self):
         return self.action != "none"
 
 
-def plan(kind, name, desired, existing, state):
+def plan(kind, name, desired, existing, state, declared=None):
     """Plan the change for one object.
 
     ``desired`` holds only the API attributes the user set (already validated and
     converted). ``existing`` is the object as read from the API, or None.
     """
     if state == "absent":
-        return Change("delete" if existing is not None else "none", name, existing=existing)
+        return Change("delete" if existing is not None else "none", name, existing=existing, declared=declared)
     if existing is None:
         missing = []
         for apis, option in kind.create_requires:
@@ -157,7 +260,7 @@ def plan(kind, name, desired, existing, state):
             raise ReconcileError(
                 "%s '%s' does not exist; %s %s required to create it" % (kind.title, name, ", ".join(missing), "is" if len(missing) == 1 else "are")
             )
-        return Change("create", name, body=copy.deepcopy(desired))
+        return Change("create", name, body=copy.deepcopy(desired), declared=declared)
     changed = []
     for api, value in desired.items():
         field = kind.by_api.get(api)
@@ -173,11 +276,11 @@ def plan(kind, name, desired, existing, state):
                 )
             changed.append(api)
     if not changed:
-        return Change("none", name, existing=existing)
+        return Change("none", name, existing=existing, declared=declared)
     body = copy.deepcopy(existing)
     for api in changed:
         body[api] = copy.deepcopy(desired[api])
-    return Change("update", name, existing=existing, body=body, fields=changed)
+    return Change("update", name, existing=existing, body=body, fields=changed, declared=declared)
 
 
 def diff_of(kind, change):
@@ -193,14 +296,7 @@ def diff_of(kind, change):
 
 
 class Reconciler:
-    """Runs plans against a product adapter.
-
-    The adapter provides ``find(name)``, ``list()``, ``create(name, body)``, ``update(existing,
-    body)``, ``delete(existing)``, ``object_id(obj)``, ``name_of(obj)``,
-    ``complete(name, desired, existing)`` (adds what the product manages by itself, such as the
-    management tag) and ``is_managed(obj)`` (may a purge delete it); optionally ``prepare(changes)``
-    (checks all pending writes before the first) and ``apply_bulk(changes)`` (one atomic write).
-    """
+    """Runs plans against a product adapter (``_core/adapter.py`` documents every hook)."""
 
     def __init__(self, kind, adapter, check_mode=False, parallel=8):
         self.kind = kind
@@ -211,7 +307,7 @@ class Reconciler:
     def _apply(self, change):
         if self.check_mode or change.action == "none":
             if change.action == "create":
-                change.result = self.adapter.predict_create(change.name, change.body)
+                change.result = self.adapter.predict_create(change)
             elif change.action == "update":
                 change.result = change.body
             elif change.action == "none":
@@ -219,19 +315,27 @@ class Reconciler:
             change.applied = change.action != "none"
             return change
         if change.action == "create":
-            change.result = self.adapter.create(change.name, change.body)
+            change.result = self.adapter.create(change)
         elif change.action == "update":
-            change.result = self.adapter.update(change.existing, change.body)
+            change.result = self.adapter.update(change)
         elif change.action == "delete":
-            self.adapter.delete(change.existing)
+            self.adapter.delete(change)
         change.applied = True
         return change
 
-    def ensure(self, name, desired, state, want_diff=False):
-        existing = self.adapter.find(name)
-        if state == "present":
-            desired = self.adapter.complete(name, desired, existing)
-        change = plan(self.kind, name, desired, existing, state)
+    def _plan(self, item, existing):
+        desired = item.desired
+        if item.state == "present":
+            desired = self.adapter.complete(item.key, desired, existing)
+        change = plan(self.kind, item.key, desired, existing, item.state, declared=item)
+        self.adapter.refine(change)
+        return change
+
+    def ensure(self, item, desired=None, state="present", want_diff=False):
+        """Reconcile one object: ``item`` is a ``Declared`` (or its key, with ``desired`` and ``state``)."""
+        if not isinstance(item, Declared):
+            item = Declared(item, desired or {}, state)
+        change = self._plan(item, self.adapter.find(item.key))
         self._prepare([change])
         self._apply(change)
         result = {"changed": change.changed, "action": change.action}
@@ -243,7 +347,11 @@ class Reconciler:
         return result
 
     def ensure_many(self, items, purge=False, want_diff=False):
-        """Reconcile a list of ``(name, desired, state)``: one list read, then the writes."""
+        """Reconcile a list of ``Declared`` (or ``(key, desired, state)``): one list read, then the writes.
+
+        With ``purge``, every listed object the task does not declare and the adapter's
+        ``is_managed`` accepts (the ownership rule) is deleted.
+        """
         existing_by_name = {}
         duplicates = set()
         for obj in self.adapter.list():
@@ -253,16 +361,15 @@ class Reconciler:
             existing_by_name[key] = obj
         declared = set()
         changes = []
-        for name, desired, state in items:
+        for item in items:
+            item = as_declared(item)
+            name = item.key
             if name in declared:
                 raise ReconcileError("%s '%s' is declared more than once" % (self.kind.title, name))
             declared.add(name)
             if name in duplicates:
                 raise ReconcileError("more than one %s is named '%s' where the task looks; address it by a unique name" % (self.kind.title, name))
-            existing = existing_by_name.get(name)
-            if state == "present":
-                desired = self.adapter.complete(name, desired, existing)
-            changes.append(plan(self.kind, name, desired, existing, state))
+            changes.append(self._plan(item, existing_by_name.get(name)))
         if purge:
             for name in sorted(existing_by_name):
                 obj = existing_by_name[name]
@@ -279,19 +386,17 @@ class Reconciler:
     def _prepare(self, changes):
         """Let the adapter check every pending write (references to other objects, say) before the
         first one is sent; in check mode too, so that it predicts the failure a real run would meet."""
-        prepare = getattr(self.adapter, "prepare", None)
         pending = [c for c in changes if c.changed]
-        if prepare is not None and pending:
-            prepare(pending)
+        if pending:
+            self.adapter.prepare(pending)
 
     def _run_all(self, changes):
         if not changes:
             return
-        bulk = getattr(self.adapter, "apply_bulk", None)
-        if bulk is not None and not self.check_mode:
+        if self.adapter.bulk and not self.check_mode:
             # One request for every change (an API with an atomic bulk write): all or nothing.
             try:
-                bulk(changes)
+                self.adapter.apply_bulk(changes)
             except ApiError as exc:
                 for change in changes:
                     change.error = exc

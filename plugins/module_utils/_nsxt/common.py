@@ -11,6 +11,7 @@ import json
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import TagScheme
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_protocol_port
 
 MANAGED_TAG = {"scope": "managed-by", "tag": "microseg.segmentation"}
@@ -156,58 +157,54 @@ def with_revision_retry(connection, read, write):
     return None
 
 
-def scope_tag(purge_scope):
-    return {"scope": "managed-scope", "tag": purge_scope}
+OWNER_SCOPE = "managed-scope"
 
 
-def managed_tags(desired, existing, required, adopt, key="tags", purge_scope=None):
-    """The tags to send: the task's (or the existing ones) plus what the collection manages itself.
+class NsxtTags(TagScheme):
+    """NSX tags are ``{scope, tag}`` mappings; the owner tag keeps the scope 1.0.0 gave ``purge_scope``."""
 
-    The management tag goes on created objects and on objects a list form declares (``adopt``);
-    a list form with a purge scope also tags its objects with that scope. A tag already present
-    is kept.
-    """
-    existing_tags = list((existing or {}).get(key) or [])
-    tags = desired.get(key)
-    if tags is None:
-        tags = existing_tags
-    required = list(required)
-    if existing is None or adopt or MANAGED_TAG in existing_tags:
-        required.append(MANAGED_TAG)
-    if adopt and purge_scope:
-        required.append(scope_tag(purge_scope))
-    for tag in existing_tags:
-        if tag.get("scope") == "managed-scope" and tag not in required:
-            required.append(tag)
-    desired = dict(desired)
-    desired[key] = list(tags) + [t for t in required if t not in tags]
-    return desired
+    key = "tags"
+    managed = MANAGED_TAG
+
+    def owner_tag(self, owner):
+        return {"scope": OWNER_SCOPE, "tag": owner}
+
+    def owner_of(self, tag):
+        if isinstance(tag, dict) and tag.get("scope") == OWNER_SCOPE:
+            return tag.get("tag")
+        return None
+
+    def same(self, tag, other):
+        return isinstance(tag, dict) and (tag.get("scope") or "", tag.get("tag") or "") == (other.get("scope") or "", other.get("tag") or "")
 
 
 def canon_tags(value):
     return tuple(sorted(json.dumps({"scope": t.get("scope") or "", "tag": t.get("tag") or ""}, sort_keys=True) for t in value or []))
 
 
-def build_tags(params, prefix, option="tags"):
+def convert_tags(values, path):
     """NSX tags from ``scope|tag`` strings or ``{scope, tag}`` dicts (at most 30, scope <= 128, tag <= 256)."""
-    values = params.get(option)
-    if values is None:
-        return None
     tags = []
     for index, value in enumerate(values):
-        path = "%s%s[%d]" % (prefix, option, index)
+        item = "%s[%d]" % (path, index)
         if isinstance(value, dict):
             scope, tag = value.get("scope") or "", value.get("tag") or ""
         elif isinstance(value, str):
             scope, dummy, tag = value.rpartition("|") if "|" in value else ("", "", value)
         else:
-            raise ValidationError(path, "a tag is 'scope|tag' or a mapping with scope and tag")
+            raise ValidationError(item, "a tag is 'scope|tag' or a mapping with scope and tag")
         if len(scope) > 128 or len(tag) > 256:
-            raise ValidationError(path, "scope is at most 128 and tag at most 256 characters")
+            raise ValidationError(item, "scope is at most 128 and tag at most 256 characters")
         tags.append({"scope": scope, "tag": tag})
     if len(tags) > 30:
-        raise ValidationError(prefix + option, "NSX takes at most 30 tags per object, got %d" % len(tags))
+        raise ValidationError(path, "NSX takes at most 30 tags per object, got %d" % len(tags))
     return tags
+
+
+def build_tags(params, prefix, option="tags"):
+    """``convert_tags`` of one option of ``params`` (None when it is not set)."""
+    values = params.get(option)
+    return None if values is None else convert_tags(values, prefix + option)
 
 
 def parse_service(value, option):
@@ -262,11 +259,3 @@ def format_service(service):
         if service.get("code") is not None:
             text += "/%s" % service["code"]
     return text
-
-
-def in_purge_scope(obj, purge_scope):
-    """May a purge of this scope delete the object: it carries the management tag, and the scope tag when there is a scope."""
-    tags = obj.get("tags") or []
-    if MANAGED_TAG not in [{"scope": t.get("scope"), "tag": t.get("tag")} for t in tags]:
-        return False
-    return purge_scope is None or scope_tag(purge_scope) in [{"scope": t.get("scope"), "tag": t.get("tag")} for t in tags]

@@ -14,6 +14,7 @@ __metaclass__ = type
 import copy
 import json
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import (
     ValidationError,
@@ -22,8 +23,6 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
 )
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import (
     format_service,
-    in_purge_scope,
-    managed_tags,
     parse_services,
     with_revision_retry,
 )
@@ -99,17 +98,14 @@ def canon_members(value):
                         for m in value or []))
 
 
-class ManagerAdapter:
+class ManagerAdapter(Adapter):
     """Objects of one Manager API collection, found by display name."""
 
-    adopt = False
-    purge_scope = None
     base = None
     list_params = None
 
-    def __init__(self, connection, kind, resource=None):
-        self.connection = connection
-        self.kind = kind
+    def __init__(self, connection, kind, task, resource=None):
+        super(ManagerAdapter, self).__init__(connection, kind, task, resource)
         self._listed = None
 
     def list(self):
@@ -126,29 +122,21 @@ class ManagerAdapter:
     def name_of(self, obj):
         return obj.get("display_name")
 
-    def object_id(self, obj):
-        return (obj or {}).get("id")
-
-    def is_managed(self, obj):
-        return in_purge_scope(obj, self.purge_scope)
-
-    def complete(self, name, desired, existing):
-        return managed_tags(desired, existing, (), self.adopt, purge_scope=self.purge_scope)
-
-    def predict_create(self, name, body):
-        return dict(copy.deepcopy(body), display_name=name)
+    def predict_create(self, change):
+        return dict(copy.deepcopy(change.body), display_name=change.name)
 
 
 class NsGroupAdapter(ManagerAdapter):
     base = NS_GROUPS
 
-    def create(self, name, body):
-        body = dict(copy.deepcopy(body), display_name=name, resource_type="NSGroup")
+    def create(self, change):
+        body = dict(copy.deepcopy(change.body), display_name=change.name, resource_type="NSGroup")
         dummy, data, dummy2 = self.connection.request("POST", self.base, body=body)
         return data
 
-    def update(self, existing, body):
-        changed = dict((k, v) for k, v in body.items() if existing.get(k) != v)
+    def update(self, change):
+        existing = change.existing
+        changed = dict((api, change.body[api]) for api in change.fields)
         path = "%s/%s" % (self.base, existing["id"])
 
         def write(current):
@@ -159,8 +147,8 @@ class NsGroupAdapter(ManagerAdapter):
 
         return with_revision_retry(self.connection, lambda: self.connection.get(path), write)
 
-    def delete(self, existing):
-        self.connection.request("DELETE", "%s/%s" % (self.base, existing["id"]))
+    def delete(self, change):
+        self.connection.request("DELETE", "%s/%s" % (self.base, change.existing["id"]))
 
 
 # ---------------------------------------------------------------- firewall sections
@@ -260,9 +248,9 @@ class SectionAdapter(ManagerAdapter):
 
     base = SECTIONS
 
-    def __init__(self, connection, kind, resource=None, section_type="LAYER3"):
-        super(SectionAdapter, self).__init__(connection, kind, resource)
-        self.list_params = {"type": section_type}
+    def __init__(self, connection, kind, task, resource=None):
+        super(SectionAdapter, self).__init__(connection, kind, task, resource)
+        self.list_params = {"type": task.get("section_type", "LAYER3")}
         self._groups = None
 
     def find(self, name):
@@ -271,20 +259,24 @@ class SectionAdapter(ManagerAdapter):
             section = dict(section, rules=self.connection.list_all("%s/%s/rules" % (self.base, section["id"])))
         return section
 
-    def complete(self, name, desired, existing):
-        """Turn the requested position into a move when the section is elsewhere.
+    @staticmethod
+    def position(values):
+        """The placement a task asks for, ``(operation, anchor name)``, or None."""
+        if not values.get("position"):
+            return None
+        return (values["position"], values.get("position_anchor"))
 
-        ``_position`` is (operation, anchor name); it only reaches the write when the section
-        must be created there (``_position``) or moved there (``_move``).
-        """
-        desired = super(SectionAdapter, self).complete(name, desired, existing)
-        position = desired.pop("_position", None)
-        if position is not None:
-            if existing is None:
-                desired["_position"] = position
-            elif not self._placed(existing, position):
-                desired["_move"] = position
-        return desired
+    def refine(self, change):
+        """A section that is not where the task places it needs a move (an update, even when no
+        field differs); the move is the change's ``placement``, never part of the body."""
+        position = self.position(change.values)
+        if position is None or change.existing is None or change.action == "delete":
+            return
+        if not self._placed(change.existing, position):
+            if change.action == "none":
+                change.action = "update"
+                change.body = copy.deepcopy(change.existing)
+            change.placement = position
 
     def _order(self):
         return [s for s in self.list() if not s.get("is_default")]
@@ -363,7 +355,7 @@ class SectionAdapter(ManagerAdapter):
         return wired
 
     def _section_body(self, body, existing=None):
-        sent = dict((k, copy.deepcopy(v)) for k, v in body.items() if k not in ("rules", "_move", "_position"))
+        sent = dict((k, copy.deepcopy(v)) for k, v in body.items() if k != "rules")
         if "applied_tos" in sent:
             sent["applied_tos"] = self._resolve(sent["applied_tos"], "applied_to")
         sent["resource_type"] = "FirewallSectionRuleList"
@@ -378,26 +370,28 @@ class SectionAdapter(ManagerAdapter):
             params["id"] = anchor["id"]
         return params
 
-    def create(self, name, body):
-        sent = self._section_body(dict(body, display_name=name))
-        params = dict(self._operation(body.get("_position")), action="create_with_rules")
+    def create(self, change):
+        sent = self._section_body(dict(change.body, display_name=change.name))
+        params = dict(self._operation(self.position(change.values)), action="create_with_rules")
         dummy, data, dummy2 = self.connection.request("POST", self.base, params=params, body=sent)
         return data
 
-    def update(self, existing, body):
+    def update(self, change):
+        existing = change.existing
         path = "%s/%s" % (self.base, existing["id"])
-        move = body.get("_move")
+        move = change.placement
 
         def write(current):
             base = current if current is not None else existing
-            sent = self._section_body(dict(body, _revision=base.get("_revision")), existing)
+            sent = self._section_body(dict(change.body, _revision=base.get("_revision")), existing)
             params = dict(self._operation(move), action="revise_with_rules") if move else {"action": "update_with_rules"}
             dummy, data, dummy2 = self.connection.request("POST", path, params=params, body=sent)
             return data
 
         return with_revision_retry(self.connection, lambda: self.connection.get(path), write)
 
-    def delete(self, existing):
+    def delete(self, change):
+        existing = change.existing
         if existing.get("is_default"):
             raise ValidationError("name", "the default section cannot be deleted")
         self.connection.request("DELETE", "%s/%s" % (self.base, existing["id"]), params={"cascade": "true"})

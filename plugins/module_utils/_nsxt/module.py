@@ -9,13 +9,28 @@ __metaclass__ = type
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, build_tags, canon_tags, nsxt_argument_spec
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, NsxtTags, canon_tags, convert_tags, nsxt_argument_spec
 
-COMMON_FIELDS = [
-    Field("name", "display_name"),
-    Field("description", "description", empty=""),
-    Field("tags", "tags", compare=canon_tags, empty=[]),
-]
+
+
+def check_description(value, path):
+    if len(value) > 1024:
+        raise ValidationError(path, "must be at most 1024 characters long")
+    return value
+
+
+def common_fields():
+    """``name`` (the display name), ``description`` and ``tags`` of every NSX object."""
+    return [
+        Field("name", "display_name"),
+        Field("description", "description", empty="", convert=check_description),
+        Field("tags", "tags", compare=canon_tags, empty=[], convert=convert_tags, type="list", elements="raw"),
+    ]
+
+
+def policy_fields():
+    """The options of every Policy API object: its ``id`` and the task's ``domain``."""
+    return [Field("id", key=True), Field("domain", task=True, default="default")]
 
 
 def rule_spec(actions):
@@ -37,30 +52,10 @@ def rule_spec(actions):
     )
 
 
-def common_spec():
-    return dict(name=dict(type="str"), description=dict(type="str"), tags=dict(type="list", elements="raw"))
+class NsxtObjectModule(ObjectModule):
+    """An NSX-T object module: NSX connection options and tags."""
 
-
-def build_common(params, prefix):
-    desired = {"display_name": params["name"]}
-    if params.get("description") is not None:
-        if len(params["description"]) > 1024:
-            raise ValidationError(prefix + "description", "must be at most 1024 characters long")
-        desired["description"] = params["description"]
-    tags = build_tags(params, prefix)
-    if tags is not None:
-        desired["tags"] = tags
-    return desired
-
-
-class NsxtPolicyModule(ObjectModule):
-    """A Policy API object module: objects of one collection of a domain, addressed by id."""
-
-    def __init__(self, kind, collection, object_spec, build, adapter_class, **kwargs):
-        spec = dict(object_spec)
-        spec["id"] = dict(type="str")
-        kwargs["extra_spec"] = dict(dict(kwargs.get("extra_spec") or {}), domain=dict(type="str", default="default"), purge_scope=dict(type="str"))
-        super(NsxtPolicyModule, self).__init__(kind, collection, spec, build, adapter_class, **kwargs)
+    tag_scheme = NsxtTags()
 
     def connection_spec(self):
         return nsxt_argument_spec()
@@ -68,39 +63,14 @@ class NsxtPolicyModule(ObjectModule):
     def connect(self, params):
         return NsxtConnection(params)
 
-    def adapter(self, connection, params):
-        adapter = self.adapter_class(connection, self.kind, self.resource, domain=params["domain"])
-        adapter.purge_scope = params.get("purge_scope")
-        return adapter
+
+class NsxtPolicyModule(NsxtObjectModule):
+    """A Policy API object module: objects of one collection of a domain, addressed by id (default: the name)."""
 
 
-class NsxtManagerModule(ObjectModule):
-    """A Manager API object module: objects found by display name (ids are the server's).
-
-    Manager objects are global to the manager, so a purge must name the scope it works in.
-    """
-
-    def __init__(self, kind, resource, object_spec, build, adapter_class, **kwargs):
-        kwargs["extra_spec"] = dict(dict(kwargs.get("extra_spec") or {}), purge_scope=dict(type="str"))
-        super(NsxtManagerModule, self).__init__(kind, resource, object_spec, build, adapter_class, **kwargs)
-
-    def _declared(self, module):
-        if module.params.get("purge") and not module.params.get("purge_scope"):
-            raise ValidationError("purge_scope", "is required with purge on the Manager API: its objects are global to the manager, "
-                                  "so a purge only deletes the objects an earlier list form tagged with the same scope")
-        return super(NsxtManagerModule, self)._declared(module)
+class NsxtManagerModule(NsxtObjectModule):
+    """A Manager API object module: objects found by display name (ids are the server's)."""
 
     @staticmethod
     def identity(values):
         return values["name"]
-
-    def connection_spec(self):
-        return nsxt_argument_spec()
-
-    def connect(self, params):
-        return NsxtConnection(params)
-
-    def adapter(self, connection, params):
-        adapter = self.adapter_class(connection, self.kind)
-        adapter.purge_scope = params.get("purge_scope")
-        return adapter

@@ -11,11 +11,10 @@ import copy
 import json
 import re
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_cidr, validate_ip_address
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import (
     format_service,
-    in_purge_scope,
-    managed_tags,
     parse_services,
     with_revision_retry,
 )
@@ -249,19 +248,16 @@ def referenced_groups(body):
     return sorted(p for p in paths if p.startswith("/infra/domains/") and "/groups/" in p)
 
 
-class PolicyAdapter:
-    """Objects of one Policy API collection of a domain, addressed by their id."""
+class PolicyApiAdapter(Adapter):
+    """Objects of one Policy API collection of the task's domain, addressed by their id; a list form
+    is written in one hierarchical PATCH of /infra."""
 
-    adopt = False
-    purge_scope = None
-    required_tags = ()
+    bulk = True
 
-    def __init__(self, connection, kind, collection, domain="default"):
-        self.connection = connection
-        self.kind = kind
-        self.collection = collection
-        self.domain = domain
-        self.base = "%s/infra/domains/%s/%s" % (POLICY_BASE, domain, collection)
+    def __init__(self, connection, kind, task, resource=None):
+        super(PolicyApiAdapter, self).__init__(connection, kind, task, resource)
+        self.domain = task.get("domain", "default")
+        self.base = "%s/infra/domains/%s/%s" % (POLICY_BASE, self.domain, resource)
 
     def path(self, object_id):
         return "%s/%s" % (self.base, object_id)
@@ -278,29 +274,24 @@ class PolicyAdapter:
     def object_id(self, obj):
         return (obj or {}).get("path") or ((obj or {}).get("id") and self.path(obj["id"]).replace(POLICY_BASE, ""))
 
-    def is_managed(self, obj):
-        return in_purge_scope(obj, self.purge_scope)
-
-    def complete(self, name, desired, existing):
-        return managed_tags(desired, existing, self.required_tags, self.adopt, purge_scope=self.purge_scope)
-
     def _body(self, name, body):
         body = copy.deepcopy(body)
         body["id"] = name
         body["resource_type"] = self.kind.name
         return body
 
-    def predict_create(self, name, body):
-        predicted = self._body(name, body)
-        predicted["path"] = self.path(name).replace(POLICY_BASE, "")
+    def predict_create(self, change):
+        predicted = self._body(change.name, change.body)
+        predicted["path"] = self.path(change.name).replace(POLICY_BASE, "")
         return predicted
 
-    def create(self, name, body):
-        dummy, data, dummy2 = self.connection.request("PUT", self.path(name), body=self._body(name, body))
+    def create(self, change):
+        dummy, data, dummy2 = self.connection.request("PUT", self.path(change.name), body=self._body(change.name, change.body))
         return data
 
-    def update(self, existing, body):
-        changed = dict((k, v) for k, v in body.items() if existing.get(k) != v)
+    def update(self, change):
+        existing = change.existing
+        changed = dict((api, change.body[api]) for api in change.fields)
 
         def write(current):
             sent = copy.deepcopy(current if current is not None else existing)
@@ -310,8 +301,8 @@ class PolicyAdapter:
 
         return with_revision_retry(self.connection, lambda: self.find(existing["id"]), write)
 
-    def delete(self, existing):
-        self.connection.request("DELETE", self.path(existing["id"]))
+    def delete(self, change):
+        self.connection.request("DELETE", self.path(change.existing["id"]))
 
     def apply_bulk(self, changes):
         """All changes of a list form in one hierarchical PATCH of /infra (NSX applies it as a whole)."""
@@ -323,6 +314,7 @@ class PolicyAdapter:
                                  self.kind.name: {"resource_type": self.kind.name, "id": change.name}})
             else:
                 body = self._body(change.name, change.body)
+                # the server's read-only fields (_create_time, _system_owned...) stay out of the patch
                 for key in [k for k in body if k.startswith("_") and k != "_revision"] + ["path", "parent_path", "relative_path"]:
                     body.pop(key, None)
                 children.append({"resource_type": wrapper, self.kind.name: body})
@@ -330,11 +322,11 @@ class PolicyAdapter:
             {"resource_type": "ChildResourceReference", "target_type": "Domain", "id": self.domain, "children": children}]}
         self.connection.request("PATCH", POLICY_BASE + "/infra", body=infra)
         for change in changes:
-            change.result = None if change.action == "delete" else self.predict_create(change.name, change.body)
+            change.result = None if change.action == "delete" else self.predict_create(change)
             change.applied = True
 
 
-class SecurityPolicyAdapter(PolicyAdapter):
+class SecurityPolicyAdapter(PolicyApiAdapter):
     """Security policies: a rule a task no longer lists is removed (PUT replaces the rule list)."""
 
     def prepare(self, changes):

@@ -17,12 +17,15 @@ import uuid
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import TagScheme
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 
 MANAGED_TAG = "managed-by=microseg.segmentation"
+OWNER_TAG_PREFIX = "managed-owner="
 PAGE_SIZE = 500
 
 
@@ -180,14 +183,27 @@ def quote_filter_value(value, option="name"):
     raise ValidationError(option, "'%s' contains both kinds of quotes and cannot be looked up" % value)
 
 
-class PrismaAdapter:
-    """Find, list and write objects of one Prisma resource in one namespace."""
+class PrismaTags(TagScheme):
+    """Prisma tags are ``key=value`` strings in ``associatedTags``."""
 
-    def __init__(self, connection, kind, resource, namespace=None):
-        self.connection = connection
-        self.kind = kind
-        self.resource = resource
-        self.namespace = namespace or connection.namespace
+    key = "associatedTags"
+    managed = MANAGED_TAG
+
+    def owner_tag(self, owner):
+        return OWNER_TAG_PREFIX + owner
+
+    def owner_of(self, tag):
+        if isinstance(tag, str) and tag.startswith(OWNER_TAG_PREFIX):
+            return tag[len(OWNER_TAG_PREFIX):]
+        return None
+
+
+class PrismaAdapter(Adapter):
+    """Find, list and write objects of one Prisma resource in the task's namespace."""
+
+    def __init__(self, connection, kind, task, resource=None):
+        super(PrismaAdapter, self).__init__(connection, kind, task, resource)
+        self.namespace = connection.namespace
 
     def api_name(self, name):
         return name
@@ -203,63 +219,30 @@ class PrismaAdapter:
     def list(self):
         return [o for o in self.connection.list_all(self.resource, namespace=self.namespace) if o.get("namespace") == self.namespace]
 
-    def name_of(self, obj):
-        return obj.get("name")
-
     def object_id(self, obj):
         return (obj or {}).get("ID")
-
-    # True in the list form: every declared object joins the managed set that purge works on.
-    adopt = False
-
-    def required_tags(self, name):
-        """Tags every object of this kind carries, whatever the task says."""
-        return []
-
-    def complete(self, name, desired, existing):
-        """Add the tags the collection manages by itself to what the task asked for.
-
-        The management tag goes on every object the collection creates, and on objects the
-        list form declares. A single-object task that updates an object it did not create
-        (such as a namespace's default policy) leaves it untagged, so no purge can delete it;
-        a tag already there is never removed.
-        """
-        desired = dict(desired)
-        existing_tags = list((existing or {}).get("associatedTags") or [])
-        tags = desired.get("associatedTags")
-        if tags is None:
-            tags = existing_tags
-        required = self.required_tags(name)
-        if existing is None or self.adopt or MANAGED_TAG in existing_tags:
-            required = required + [MANAGED_TAG]
-        tags = list(tags) + [t for t in required if t not in tags]
-        desired["associatedTags"] = tags
-        return desired
-
-    def is_managed(self, obj):
-        return MANAGED_TAG in (obj.get("associatedTags") or [])
 
     def create_body(self, name, body):
         body = copy.deepcopy(body)
         body["name"] = name
         return body
 
-    def predict_create(self, name, body):
-        predicted = self.create_body(name, body)
+    def predict_create(self, change):
+        predicted = self.create_body(change.name, change.body)
         predicted["namespace"] = self.namespace
         return predicted
 
-    def create(self, name, body):
-        dummy, data, dummy2 = self.connection.request("POST", self.resource, namespace=self.namespace, body=self.create_body(name, body))
+    def create(self, change):
+        dummy, data, dummy2 = self.connection.request("POST", self.resource, namespace=self.namespace, body=self.create_body(change.name, change.body))
         return data
 
-    def update(self, existing, body):
-        path = "%s/%s" % (self.resource, existing["ID"])
-        dummy, data, dummy2 = self.connection.request("PUT", path, namespace=self.namespace, body=body)
+    def update(self, change):
+        path = "%s/%s" % (self.resource, change.existing["ID"])
+        dummy, data, dummy2 = self.connection.request("PUT", path, namespace=self.namespace, body=change.body)
         return data
 
-    def delete(self, existing):
-        path = "%s/%s" % (self.resource, existing["ID"])
+    def delete(self, change):
+        path = "%s/%s" % (self.resource, change.existing["ID"])
         try:
             self.connection.request("DELETE", path, namespace=self.namespace)
         except ApiError as exc:
@@ -271,14 +254,13 @@ class PrismaAdapter:
 class PrismaObjectModule(ObjectModule):
     """A Prisma object module: Prisma connection options, one resource in one namespace."""
 
-    def __init__(self, kind, resource, object_spec, build, adapter_class=PrismaAdapter, **kwargs):
-        super(PrismaObjectModule, self).__init__(kind, resource, object_spec, build, adapter_class, **kwargs)
+    tag_scheme = PrismaTags()
+
+    def __init__(self, kind, resource, adapter_class=PrismaAdapter):
+        super(PrismaObjectModule, self).__init__(kind, resource, adapter_class)
 
     def connection_spec(self):
         return prisma_argument_spec()
 
     def connect(self, params):
         return PrismaConnection(params)
-
-    def adapter(self, connection, params):
-        return self.adapter_class(connection, self.kind, self.resource)

@@ -6,9 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import Key
@@ -37,33 +35,31 @@ PROFILE_EXCLUSIVE = (
 )
 
 
-def profile_spec():
-    spec = dict(name=dict(type="str"), root_scope=dict(type="str"), enforcement_enabled=dict(type="bool"))
-    for option in PROFILE_SWITCHES:
-        spec[option] = dict(type="bool")
-    for option in PROFILE_MODES:
-        spec[option] = dict(type="int", choices=[0, 1, 2])
-    for entry in PROFILE_RANGES:
-        spec[entry[0]] = dict(type="int")
-    return spec
-
-
-def build_profile(params, prefix):
-    """The profile attributes the task sets, in the API's names."""
-    desired = {}
-    for option in PROFILE_SWITCHES + PROFILE_MODES:
-        if params.get(option) is not None:
-            desired[option] = params[option]
-    if params.get("enforcement_enabled") is not None:
-        desired["enforcement_disabled"] = not params["enforcement_enabled"]
-    for option, low, high in PROFILE_RANGES:
-        value = params.get(option)
-        if value is None:
-            continue
+def in_range(low, high):
+    """The conversion of an integer option that must lie between ``low`` and ``high``."""
+    def convert(value, path):
         if not low <= value <= high:
-            raise ValidationError(prefix + option, "must be between %d and %d, got %d" % (low, high, value))
-        desired[option] = value
-    return desired
+            raise ValidationError(path, "must be between %d and %d, got %d" % (low, high, value))
+        return value
+    return convert
+
+
+PROFILE_KIND = Kind(
+    "inventory_config_profile",
+    "agent config profile",
+    [Field("name", key=True), Field("root_scope", task=True),
+     Field("enforcement_enabled", "enforcement_disabled", type="bool", convert=lambda value, path: not value)]
+    + [Field(o, o, type="bool") for o in PROFILE_SWITCHES]
+    + [Field(o, o, type="int", choices=[0, 1, 2]) for o in PROFILE_MODES]
+    + [Field(o, o, type="int", convert=in_range(low, high)) for o, low, high in PROFILE_RANGES],
+    create_requires=[("root_app_scope_id", "root_scope")],
+    mutually_exclusive=PROFILE_EXCLUSIVE,
+)
+
+
+def build_profile(params, prefix, task=None):
+    """The profile attributes the task sets, in the API's names."""
+    return PROFILE_KIND.build(params, prefix, task)
 
 
 class ProfileAdapter(SwAdapter):
@@ -71,8 +67,8 @@ class ProfileAdapter(SwAdapter):
 
     path = PROFILES
 
-    def __init__(self, connection, kind, params):
-        super(ProfileAdapter, self).__init__(connection, kind, params)
+    def __init__(self, connection, kind, task, resource=None):
+        super(ProfileAdapter, self).__init__(connection, kind, task, resource)
         self.directory = SwDirectory(connection)
         self._root = None
 
@@ -96,8 +92,9 @@ class ProfileAdapter(SwAdapter):
             desired = dict(desired, root_app_scope_id=self.root_id())
         return desired
 
-    def update_body(self, existing, body):
-        return dict((k, v) for k, v in body.items() if existing.get(k) != v and k not in ("id", "root_app_scope_id", "created_at", "updated_at"))
+    @staticmethod
+    def changed_body(change):
+        return dict((api, change.body[api]) for api in change.fields if api not in ("id", "root_app_scope_id", "created_at", "updated_at"))
 
 
 # ---------------------------------------------------------------------------- intents
@@ -112,8 +109,8 @@ class IntentAdapter(SwAdapter):
 
     path = INTENTS
 
-    def __init__(self, connection, kind, params):
-        super(IntentAdapter, self).__init__(connection, kind, params)
+    def __init__(self, connection, kind, task, resource=None):
+        super(IntentAdapter, self).__init__(connection, kind, task, resource)
         self.directory = SwDirectory(connection)
         self._profiles = None
         self._intents = None
@@ -199,8 +196,8 @@ class IntentAdapter(SwAdapter):
     def create_body(self, name, body):
         return dict((k, body[k]) for k in ("inventory_config_profile_id", "inventory_filter_id"))
 
-    def predict_create(self, name, body):
-        return dict(self.create_body(name, body), key=str(name))
+    def predict_create(self, change):
+        return dict(self.create_body(change.name, change.body), key=str(change.name))
 
 
 # ---------------------------------------------------------------------------- orchestrators
@@ -215,9 +212,9 @@ class OrchestratorAdapter(SwAdapter):
 
     secrets = ("auth_token", "key")
 
-    def __init__(self, connection, kind, params):
-        super(OrchestratorAdapter, self).__init__(connection, kind, params)
-        self.path = "/orchestrator/%s" % params["root_scope"]
+    def __init__(self, connection, kind, task, resource=None):
+        super(OrchestratorAdapter, self).__init__(connection, kind, task, resource)
+        self.path = "/orchestrator/%s" % task.params["root_scope"]
 
     def list(self):
         data = self.connection.get(self.path)
@@ -238,13 +235,6 @@ class OrchestratorAdapter(SwAdapter):
                 desired.pop(secret, None)
         return desired
 
-    def predict_create(self, name, body):
-        return dict(copy.deepcopy(body), name=name)
-
-    def update_body(self, existing, body):
-        changed = dict((k, v) for k, v in body.items() if existing.get(k) != v and k not in ("id", "created_at", "updated_at", "type"))
-        return changed
-
-    def update(self, existing, body):
-        data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=self.update_body(existing, body))
-        return self.read_back(data) if isinstance(data, dict) and data.get("id") else body
+    @staticmethod
+    def changed_body(change):
+        return dict((api, change.body[api]) for api in change.fields if api not in ("id", "created_at", "updated_at", "type"))

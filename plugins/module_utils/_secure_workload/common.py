@@ -13,6 +13,7 @@ import threading
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.signing import Signer
@@ -150,22 +151,17 @@ class SwDirectory:
         return found[0]
 
 
-class SwAdapter:
+class SwAdapter(Adapter):
     """Objects of one collection, found by name among those the list call returns.
 
     ``list_params(self)`` narrows the list (for example to one scope); ``matches(obj)`` keeps
     only the objects of the task's scope; ``read_back(obj)`` turns a stored object into the
     shape the fields compare (the API answers with other names than it takes in places).
+    Secure Workload objects carry no tags: the task has no ownership rule, so nothing is purged.
     """
 
     path = None
     name_key = "name"
-    adopt = False
-
-    def __init__(self, connection, kind, params):
-        self.connection = connection
-        self.kind = kind
-        self.params = params
 
     def list_params(self):
         return None
@@ -188,40 +184,32 @@ class SwAdapter:
     def name_of(self, obj):
         return obj.get(self.name_key)
 
-    def object_id(self, obj):
-        return (obj or {}).get("id")
-
-    def complete(self, name, desired, existing):
-        return desired
-
-    def is_managed(self, obj):
-        return False
-
     def create_body(self, name, body):
         return dict(copy.deepcopy(body), **{self.name_key: name})
 
-    def predict_create(self, name, body):
-        return self.create_body(name, body)
+    def predict_create(self, change):
+        return self.create_body(change.name, change.body)
 
-    def create(self, name, body):
-        return self.read_back(self.connection.request("POST", self.path, body=self.create_body(name, body)))
+    def create(self, change):
+        return self.read_back(self.connection.request("POST", self.path, body=self.create_body(change.name, change.body)))
 
-    def update_body(self, existing, body):
+    @staticmethod
+    def changed_body(change):
         """Only what changed is sent (the API takes partial updates)."""
-        return dict((k, v) for k, v in body.items() if existing.get(k) != v)
+        return dict((api, change.body[api]) for api in change.fields)
 
-    def update(self, existing, body):
-        data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=self.update_body(existing, body))
-        return self.read_back(data) if isinstance(data, dict) and data.get("id") else body
+    def update(self, change):
+        data = self.connection.request("PUT", "%s/%s" % (self.path, change.existing["id"]), body=self.changed_body(change))
+        return self.read_back(data) if isinstance(data, dict) and data.get("id") else change.body
 
-    def delete(self, existing):
-        self.connection.request("DELETE", "%s/%s" % (self.path, existing["id"]))
+    def delete(self, change):
+        self.connection.request("DELETE", "%s/%s" % (self.path, change.existing["id"]))
 
 
 class SwObjectModule(ObjectModule):
-    """A Secure Workload object module (its objects carry no tags, so there is no purge)."""
+    """A Secure Workload object module (its objects carry no tags, so there is no ownership and no purge)."""
 
-    supports_purge = False
+    tag_scheme = None
 
     @staticmethod
     def identity(values):
@@ -232,6 +220,3 @@ class SwObjectModule(ObjectModule):
 
     def connect(self, params):
         return SwConnection(params)
-
-    def adapter(self, connection, params):
-        return self.adapter_class(connection, self.kind, params)

@@ -143,11 +143,11 @@ def policy_key(consumer, provider, rank, priority):
     return Key("%s -> %s (%s, priority %d)" % (consumer, provider, rank, priority), (consumer, provider, rank, priority))
 
 
-class PolicyAdapter(SwAdapter):
+class SwPolicyAdapter(SwAdapter):
     """The policies of one workspace's working version."""
 
-    def __init__(self, connection, kind, params):
-        super(PolicyAdapter, self).__init__(connection, kind, params)
+    def __init__(self, connection, kind, task, resource=None):
+        super(SwPolicyAdapter, self).__init__(connection, kind, task, resource)
         self.directory = SwDirectory(connection)
         self._workspace = None
         self._clusters = None
@@ -248,20 +248,22 @@ class PolicyAdapter(SwAdapter):
         out["l4_params"] = [dict(p) for p in body.get("l4_params") or []]
         return out
 
-    def predict_create(self, name, body):
-        predicted = dict(copy.deepcopy(body), application_id=self.workspace()["id"], key=str(name))
-        predicted["l4_params"] = [dict(p) for p in body.get("l4_params") or []]
+    def predict_create(self, change):
+        predicted = dict(copy.deepcopy(change.body), application_id=self.workspace()["id"], key=str(change.name))
+        predicted["l4_params"] = [dict(p) for p in change.body.get("l4_params") or []]
         return predicted
 
-    def create(self, name, body):
-        return self.read_back(self.connection.request("POST", "/applications/%s/policies" % self.workspace()["id"], body=self.create_body(name, body)))
+    def create(self, change):
+        body = self.create_body(change.name, change.body)
+        return self.read_back(self.connection.request("POST", "/applications/%s/policies" % self.workspace()["id"], body=body))
 
-    def update(self, existing, body):
+    def update(self, change):
         """PUT /policies/{id} with what changed: the policy keeps its id."""
+        existing, body = change.existing, change.body
         out = {}
-        if body.get("action") != existing.get("action"):
+        if "action" in change.fields:
             out["policy_action"] = body["action"]
-        if canon_l4(body.get("l4_params")) != canon_l4(existing.get("l4_params")):
+        if "l4_params" in change.fields:
             kept = dict((l4_key(p), p) for p in existing.get("l4_params") or [])
             params = []
             for param in body.get("l4_params") or []:
@@ -276,5 +278,5 @@ class PolicyAdapter(SwAdapter):
         data = self.connection.request("PUT", "/policies/%s" % existing["id"], body=out)
         return self.read_back(data) if isinstance(data, dict) and data.get("id") else body
 
-    def delete(self, existing):
-        self.connection.request("DELETE", "/policies/%s" % existing["id"])
+    def delete(self, change):
+        self.connection.request("DELETE", "/policies/%s" % change.existing["id"])

@@ -122,6 +122,12 @@ def canon_query(query):
     return json.dumps(_normal_query(query), sort_keys=True)
 
 
+def convert_query(query, path):
+    """The validated filter of one option."""
+    validate_query(query, path)
+    return copy.deepcopy(query)
+
+
 def build_query(params, prefix, option="query"):
     """The validated filter the task set (None if unset)."""
     query = params.get(option)
@@ -150,10 +156,10 @@ class ScopeAdapter(SwAdapter):
     path = "/app_scopes"
     name_key = "short_name"
 
-    def __init__(self, connection, kind, params):
-        SwAdapter.__init__(self, connection, kind, params)
+    def __init__(self, connection, kind, task, resource=None):
+        SwAdapter.__init__(self, connection, kind, task, resource)
         self.directory = SwDirectory(connection)
-        self.commit = params.get("commit", True)
+        self.commit = task.get("commit", True)
 
     def parent(self):
         return self.directory.scope_named(self.params["parent"])
@@ -184,9 +190,10 @@ class ScopeAdapter(SwAdapter):
             desired["dirty"] = False
         return desired
 
-    def predict_create(self, name, body):
+    def predict_create(self, change):
+        name = change.name
         parent = self.parent() or {}
-        predicted = dict(copy.deepcopy(body), short_name=name, name="%s:%s" % (parent.get("name"), name), dirty=False)
+        predicted = dict(copy.deepcopy(change.body), short_name=name, name="%s:%s" % (parent.get("name"), name), dirty=False)
         predicted.setdefault("description", None)
         return predicted
 
@@ -195,8 +202,9 @@ class ScopeAdapter(SwAdapter):
         payload["short_name"] = name
         return payload
 
-    def update(self, existing, body):
-        payload = dict((k, v) for k, v in body.items() if k not in ("dirty", "committed_short_query") and existing.get(k) != v)
+    def update(self, change):
+        existing = change.existing
+        payload = dict((api, change.body[api]) for api in change.fields if api not in ("dirty", "committed_short_query"))
         result = dict(existing)
         if payload:
             data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=payload)
@@ -247,19 +255,19 @@ class InventoryFilterAdapter(SwAdapter):
             out["query"] = out.pop("short_query")
         return out
 
-    def predict_create(self, name, body):
-        predicted = dict(copy.deepcopy(body), name=name)
+    def predict_create(self, change):
+        predicted = dict(copy.deepcopy(change.body), name=change.name)
         predicted.setdefault("primary", False)
         predicted.setdefault("public", False)
         return predicted
 
-    def create(self, name, body):
-        return self.read_back(self.connection.request("POST", self.path, body=self._wire(self.create_body(name, body))))
+    def create(self, change):
+        return self.read_back(self.connection.request("POST", self.path, body=self._wire(self.create_body(change.name, change.body))))
 
-    def update(self, existing, body):
-        payload = self._wire(self.update_body(existing, body))
-        data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=payload)
-        return self.read_back(data) if isinstance(data, dict) and data.get("id") else body
+    def update(self, change):
+        payload = self._wire(self.changed_body(change))
+        data = self.connection.request("PUT", "%s/%s" % (self.path, change.existing["id"]), body=payload)
+        return self.read_back(data) if isinstance(data, dict) and data.get("id") else change.body
 
 
 # ---------------------------------------------------------------------------------------- workspaces
@@ -308,8 +316,8 @@ class WorkspaceAdapter(InventoryFilterAdapter):
 
     path = "/applications"
 
-    def __init__(self, connection, kind, params):
-        super(WorkspaceAdapter, self).__init__(connection, kind, params)
+    def __init__(self, connection, kind, task, resource=None):
+        super(WorkspaceAdapter, self).__init__(connection, kind, task, resource)
         self._stored_clusters = {}
 
     def stored_clusters(self, workspace_id):
@@ -397,17 +405,17 @@ class WorkspaceAdapter(InventoryFilterAdapter):
         self._stored_clusters[workspace_id] = list(stored.values())
         return self._project(declared, self._stored_clusters[workspace_id])
 
-    def predict_create(self, name, body):
-        predicted = dict(copy.deepcopy(body), name=name)
+    def predict_create(self, change):
+        predicted = dict(copy.deepcopy(change.body), name=change.name)
         predicted.setdefault("primary", True)
         predicted.setdefault("catch_all_action", "DENY")
         predicted.setdefault("enforcement_enabled", False)
         return predicted
 
-    def create(self, name, body):
-        body = dict(body)
+    def create(self, change):
+        body = dict(change.body)
         clusters = body.pop("clusters", None)
-        data = self.connection.request("POST", self.path, body=self.create_body(name, body))
+        data = self.connection.request("POST", self.path, body=self.create_body(change.name, body))
         data = dict(data or {})
         data["catch_all_action"] = body.get("catch_all_action", "DENY")
         if clusters is not None:
@@ -415,12 +423,13 @@ class WorkspaceAdapter(InventoryFilterAdapter):
             data["clusters"] = self._apply_clusters(data["id"], clusters)
         return data
 
-    def update(self, existing, body):
-        changed = self.update_body(existing, body)
+    def update(self, change):
+        existing = change.existing
+        changed = self.changed_body(change)
         result = dict(existing)
         clusters = changed.pop("clusters", None)
         if clusters is not None:
-            result["clusters"] = self._apply_clusters(existing["id"], body["clusters"])
+            result["clusters"] = self._apply_clusters(existing["id"], change.body["clusters"])
         catch_all = changed.pop("catch_all_action", None)
         if changed:
             data = self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body=changed)
@@ -432,7 +441,8 @@ class WorkspaceAdapter(InventoryFilterAdapter):
             result["catch_all_action"] = (data or {}).get("action", catch_all)
         return result
 
-    def delete(self, existing):
+    def delete(self, change):
+        existing = change.existing
         if existing.get("primary"):
             # The API refuses to delete a primary workspace: make it secondary first.
             self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body={"primary": False})

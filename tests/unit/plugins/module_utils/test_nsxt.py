@@ -3,13 +3,14 @@
 
 import pytest
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import Ownership
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import (
     MANAGED_TAG,
+    NsxtTags,
     build_tags,
     canon_tags,
     format_service,
-    managed_tags,
     parse_service,
     parse_services,
 )
@@ -41,9 +42,10 @@ def test_more_than_thirty_tags_is_refused():
 
 
 def test_management_tag_added_on_create_not_on_single_update():
-    assert MANAGED_TAG in managed_tags({}, None, [], adopt=False)["tags"]
-    assert MANAGED_TAG not in managed_tags({"description": "x"}, {"tags": []}, [], adopt=False)["tags"]
-    assert MANAGED_TAG in managed_tags({}, {"tags": []}, [], adopt=True)["tags"]
+    rule = Ownership(NsxtTags(), owner="team-a")
+    assert rule.tags("g", None, None) == [MANAGED_TAG, {"scope": "managed-scope", "tag": "team-a"}]
+    assert MANAGED_TAG not in rule.tags("g", None, {"tags": []})
+    assert MANAGED_TAG in Ownership(NsxtTags(), adopt=True).tags("g", None, {"tags": []})
 
 
 @pytest.mark.parametrize("value, parsed, text", [

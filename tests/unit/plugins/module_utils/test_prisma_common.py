@@ -3,25 +3,38 @@
 
 import pytest
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import Ownership
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Kind
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import (
     MANAGED_TAG,
     PrismaAdapter,
+    PrismaTags,
     parse_prisma_errors,
     quote_filter_value,
 )
 
 
+class FakeConnection:
+    namespace = "/acme"
+
+
 class NamedAdapter(PrismaAdapter):
-    def __init__(self, adopt=False):  # pylint: disable=super-init-not-called
-        self.adopt = adopt
+    def __init__(self, adopt=False, owner=None):
+        task = Task({"items": [] if adopt else None}, ownership=Ownership(PrismaTags(), owner=owner, adopt=adopt))
+        super().__init__(FakeConnection(), Kind("thing", "thing", []), task, "/things")
 
     def required_tags(self, name):
         return ["kind:name=%s" % name]
 
 
-def test_created_objects_get_the_management_tag():
-    assert NamedAdapter().complete("a", {}, None)["associatedTags"] == ["kind:name=a", MANAGED_TAG]
+DEFAULT_OWNER_TAG = "managed-owner=default"
+
+
+def test_created_objects_get_the_management_and_owner_tags():
+    assert NamedAdapter().complete("a", {}, None)["associatedTags"] == ["kind:name=a", MANAGED_TAG, DEFAULT_OWNER_TAG]
+    assert NamedAdapter(owner="team-a").complete("a", {}, None)["associatedTags"][-1] == "managed-owner=team-a"
 
 
 def test_single_update_of_a_foreign_object_leaves_it_unmanaged():
@@ -29,14 +42,20 @@ def test_single_update_of_a_foreign_object_leaves_it_unmanaged():
     assert desired["associatedTags"] == ["x=1", "kind:name=default"]
 
 
-def test_list_form_adopts_what_it_declares():
-    desired = NamedAdapter(adopt=True).complete("a", {}, {"associatedTags": []})
-    assert MANAGED_TAG in desired["associatedTags"]
+def test_naming_an_object_in_a_list_form_does_not_adopt_it():
+    desired = NamedAdapter(owner="team-a").complete("a", {}, {"associatedTags": []})
+    assert MANAGED_TAG not in desired["associatedTags"]
 
 
-def test_user_tags_never_drop_an_existing_management_tag():
-    desired = NamedAdapter().complete("a", {"associatedTags": ["team=web"]}, {"associatedTags": [MANAGED_TAG, "old=1"]})
-    assert sorted(desired["associatedTags"]) == sorted(["team=web", "kind:name=a", MANAGED_TAG])
+def test_adopt_takes_an_object_over_for_the_owner():
+    desired = NamedAdapter(adopt=True, owner="team-a").complete("a", {}, {"associatedTags": [MANAGED_TAG, "managed-owner=team-b"]})
+    assert sorted(desired["associatedTags"]) == sorted(["kind:name=a", MANAGED_TAG, "managed-owner=team-a"])
+
+
+def test_user_tags_never_drop_an_existing_management_or_owner_tag():
+    existing = {"associatedTags": [MANAGED_TAG, "managed-owner=team-b", "old=1"]}
+    desired = NamedAdapter(owner="team-a").complete("a", {"associatedTags": ["team=web"]}, existing)
+    assert sorted(desired["associatedTags"]) == sorted(["team=web", "kind:name=a", MANAGED_TAG, "managed-owner=team-b"])
 
 
 def test_error_array_becomes_one_sentence():

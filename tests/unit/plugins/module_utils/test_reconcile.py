@@ -5,10 +5,12 @@ import copy
 
 import pytest
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter, Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import MASK, ApiError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import (
     Field,
     Kind,
+    Declared,
     ReconcileError,
     Reconciler,
     canon_expression,
@@ -30,8 +32,11 @@ KIND = Kind(
 )
 
 
-class MemoryAdapter:
+class MemoryAdapter(Adapter):
+    """An in-memory product: the base hooks where they suffice, every call recorded."""
+
     def __init__(self, objects=(), fail_on=()):
+        super().__init__(None, KIND, Task({}))
         self.objects = dict((o["name"], copy.deepcopy(o)) for o in objects)
         self.calls = []
         self.fail_on = set(fail_on)
@@ -45,46 +50,39 @@ class MemoryAdapter:
         self.calls.append(("list",))
         return [copy.deepcopy(o) for o in self.objects.values()]
 
-    def name_of(self, obj):
-        return obj["name"]
-
     def object_id(self, obj):
         return (obj or {}).get("ID")
 
-    def complete(self, name, desired, existing):
-        return desired
-
     def is_managed(self, obj):
         return "managed=yes" in obj.get("associatedTags", [])
-
-    def predict_create(self, name, body):
-        return dict(body, name=name)
 
     def _maybe_fail(self, name):
         if name in self.fail_on:
             raise ApiError("boom on %s" % name, status=422)
 
-    def create(self, name, body):
-        self.calls.append(("create", name))
-        self._maybe_fail(name)
+    def create(self, change):
+        self.calls.append(("create", change.name))
+        self._maybe_fail(change.name)
         self.next_id += 1
-        obj = dict(body, name=name, ID=str(self.next_id))
-        self.objects[name] = obj
+        obj = dict(change.body, name=change.name, ID=str(self.next_id))
+        self.objects[change.name] = obj
         return copy.deepcopy(obj)
 
-    def update(self, existing, body):
-        self.calls.append(("update", existing["name"]))
-        self._maybe_fail(existing["name"])
-        self.objects[existing["name"]] = copy.deepcopy(body)
-        return copy.deepcopy(body)
+    def update(self, change):
+        name = change.existing["name"]
+        self.calls.append(("update", name, tuple(change.fields)))
+        self._maybe_fail(name)
+        self.objects[name] = copy.deepcopy(change.body)
+        return copy.deepcopy(change.body)
 
-    def delete(self, existing):
-        self.calls.append(("delete", existing["name"]))
-        self._maybe_fail(existing["name"])
-        del self.objects[existing["name"]]
+    def delete(self, change):
+        name = change.existing["name"]
+        self.calls.append(("delete", name))
+        self._maybe_fail(name)
+        del self.objects[name]
 
     def writes(self):
-        return [c for c in self.calls if c[0] in ("create", "update", "delete")]
+        return [c[:2] for c in self.calls if c[0] in ("create", "update", "delete")]
 
 
 EXISTING = {
@@ -217,3 +215,48 @@ def test_ensure_many_reports_failures_and_what_was_applied():
     assert adapter.writes() == [("create", "n0")]
     assert result["not_attempted"] == ["n1", "n2", "n3", "n4"]
     assert result["changed"] is False
+
+
+def test_update_receives_the_planned_change_with_its_fields():
+    adapter = MemoryAdapter([EXISTING])
+    Reconciler(KIND, adapter).ensure("a", {"description": "new", "order": ["first", "second"]}, "present")
+    assert [c for c in adapter.calls if c[0] == "update"] == [("update", "a", ("description",))]
+
+
+def test_refine_may_turn_no_change_into_an_update():
+    class Placing(MemoryAdapter):
+        def refine(self, change):
+            if change.action == "none" and change.values.get("position") == "top":
+                change.action = "update"
+                change.body = copy.deepcopy(change.existing)
+                change.placement = ("top", None)
+
+    adapter = Placing([EXISTING])
+    result = Reconciler(KIND, adapter, check_mode=True).ensure(Declared("a", {}, "present", values={"position": "top"}))
+    assert (result["changed"], result["action"]) == (True, "update")
+    # the placement travels on the change, never inside the object
+    assert "position" not in result["object"] and "_position" not in result["object"]
+    assert adapter.writes() == []
+
+
+def test_kind_build_copies_fields_and_applies_rules():
+    def rules(values, prefix, task):
+        if values.get("a") and values.get("b"):
+            raise ReconcileError("%sb: not with a" % prefix)
+        return {"fixed": 1}
+
+    kind = Kind("k", "k", [
+        Field("name", key=True),
+        Field("a", "A", type="int", convert=lambda value, path: value * 2),
+        Field("b", "B", type="bool"),
+        Field("secret", "S", secret=True),
+        Field("domain", task=True, default="default"),
+        Field("only_rule"),
+    ], rules=rules)
+    assert kind.build({"name": "x", "a": 2, "secret": "s"}, "", None) == {"fixed": 1, "A": 4, "S": "s"}
+    with pytest.raises(ReconcileError, match="items.0..b: not with a"):
+        kind.build({"a": 1, "b": True}, "items[0].", None)
+    assert kind.argument_spec()["secret"] == {"type": "str", "no_log": True}
+    assert kind.argument_spec()["domain"] == {"type": "str", "default": "default"}
+    assert set(kind.item_spec()) == {"name", "a", "b", "secret", "only_rule", "state"}
+    assert kind.item_spec()["secret"]["no_log"] is True

@@ -3,12 +3,13 @@
 
 import pytest
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, ReconcileError, plan
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.agents import IntentAdapter, build_profile
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import (
     Key,
-    PolicyAdapter,
+    SwPolicyAdapter,
     build_ports,
     canon_l4,
     check_workspace_options,
@@ -106,7 +107,7 @@ def test_workspace_options():
 
 
 def test_adapter_canonical_accepts_names_and_ids():
-    adapter = PolicyAdapter(FakeConnection(), KIND, PARAMS)
+    adapter = SwPolicyAdapter(FakeConnection(), KIND, Task(PARAMS))
     by_name = adapter.canonical(policy_key("web", "db", "DEFAULT", 100), "present")
     by_id = adapter.canonical(policy_key(WEB, "db", "DEFAULT", 100), "present")
     assert by_name == by_id == "web -> db (DEFAULT, priority 100)"
@@ -120,14 +121,14 @@ def test_adapter_updates_in_place_with_put():
     existing = {"id": POLICY, "consumer_filter_id": WEB, "provider_filter_id": DB, "rank": "DEFAULT", "priority": 100,
                 "action": "ALLOW", "l4_params": [{"id": "l1", "proto": 6, "port": [80, 80], "description": "web", "approved": True}]}
     conn = FakeConnection([existing])
-    adapter = PolicyAdapter(conn, KIND, PARAMS)
+    adapter = SwPolicyAdapter(conn, KIND, Task(PARAMS))
     key = adapter.canonical(policy_key("web", "db", "DEFAULT", 100), "present")
     found = adapter.find(key)
     assert found["id"] == POLICY
     desired = adapter.complete(key, {"action": "DENY", "l4_params": [{"proto": 6, "port": [80, 80]}, {"proto": 17, "port": [53, 53]}]}, found)
     change = plan(KIND, key, desired, found, "present")
     assert change.action == "update" and sorted(change.fields) == ["action", "l4_params"]
-    adapter.update(found, change.body)
+    adapter.update(change)
     method, path, body = conn.calls[-1]
     assert (method, path) == ("PUT", "/policies/%s" % POLICY)
     assert body["policy_action"] == "DENY"
@@ -138,7 +139,7 @@ def test_adapter_updates_in_place_with_put():
 def test_adapter_no_change_when_equal():
     existing = {"id": POLICY, "consumer_filter_id": WEB, "provider_filter_id": DB, "rank": "DEFAULT", "priority": 100,
                 "action": "ALLOW", "l4_params": [{"id": "l1", "proto": 1}]}
-    adapter = PolicyAdapter(FakeConnection([existing]), KIND, PARAMS)
+    adapter = SwPolicyAdapter(FakeConnection([existing]), KIND, Task(PARAMS))
     key = adapter.canonical(policy_key("web", DB, "DEFAULT", 100), "present")
     found = adapter.find(key)
     desired = adapter.complete(key, {"action": "ALLOW", "l4_params": [{"proto": 1}]}, found)

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, ReconcileError, Reconciler
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.scopes import (
@@ -129,7 +130,7 @@ def scope_connection(*scopes):
 def scope_reconciler(connection, check_mode=False, **params):
     params.setdefault("parent", "Default")
     params.setdefault("commit", True)
-    return Reconciler(SCOPE_KIND, ScopeAdapter(connection, SCOPE_KIND, params), check_mode=check_mode)
+    return Reconciler(SCOPE_KIND, ScopeAdapter(connection, SCOPE_KIND, Task(params)), check_mode=check_mode)
 
 
 def test_scope_unchanged_reads_once():
@@ -209,7 +210,7 @@ DNS = {"id": "f" * 24, "name": "dns", "app_scope_id": APPS["id"], "short_query":
 def test_filter_sends_query_and_compares_short_query():
     connection = FakeConnection(lists={"/app_scopes": [APPS], "/filters/inventories": [DNS]},
                                 answers={("PUT", "/filters/inventories/" + DNS["id"]): lambda body: dict(DNS, short_query=body["query"])})
-    adapter = InventoryFilterAdapter(connection, FILTER_KIND, {"scope": "Default:Apps"})
+    adapter = InventoryFilterAdapter(connection, FILTER_KIND, Task({"scope": "Default:Apps"}))
     reconciler = Reconciler(FILTER_KIND, adapter)
     assert reconciler.ensure("dns", {"short_query": copy.deepcopy(DNS["short_query"])}, "present")["action"] == "none"
     new = {"type": "in", "field": "ip", "values": ["10.0.0.53"]}
@@ -221,7 +222,7 @@ def test_filter_sends_query_and_compares_short_query():
 
 def test_filter_create_in_the_scope():
     connection = FakeConnection(lists={"/app_scopes": [APPS]}, answers={("POST", "/filters/inventories"): lambda body: dict(body, id="x" * 24)})
-    result = Reconciler(FILTER_KIND, InventoryFilterAdapter(connection, FILTER_KIND, {"scope": "Default:Apps"})).ensure(
+    result = Reconciler(FILTER_KIND, InventoryFilterAdapter(connection, FILTER_KIND, Task({"scope": "Default:Apps"}))).ensure(
         "dns", {"short_query": DNS["short_query"]}, "present")
     assert result["action"] == "create"
     assert connection.writes() == [("POST", "/filters/inventories", {"query": DNS["short_query"], "app_scope_id": APPS["id"], "name": "dns"})]
@@ -246,7 +247,7 @@ def ws_connection(workspace):
 
 def test_workspace_reads_the_catch_all_only_when_set():
     connection = ws_connection(WS)
-    reconciler = Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps"}))
+    reconciler = Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, Task({"scope": "Default:Apps"})))
     assert reconciler.ensure("apps", {"description": "d"}, "present")["action"] == "none"
     assert not [c for c in connection.calls if c[1].endswith("catch_all")]
     result = reconciler.ensure("apps", {"catch_all_action": "ALLOW"}, "present")
@@ -256,14 +257,14 @@ def test_workspace_reads_the_catch_all_only_when_set():
 
 def test_workspace_delete_makes_a_primary_one_secondary_first():
     connection = ws_connection(WS)
-    Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps"})).ensure("apps", {}, "absent")
+    Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, Task({"scope": "Default:Apps"}))).ensure("apps", {}, "absent")
     assert connection.writes() == [("PUT", "/applications/" + WS["id"], {"primary": False}), ("DELETE", "/applications/" + WS["id"], None)]
 
 
 def test_workspace_enforcing_is_not_deleted():
     connection = ws_connection(dict(WS, enforcement_enabled=True))
     with pytest.raises(ReconcileError, match="disable enforcement"):
-        Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps"})).ensure("apps", {}, "absent")
+        Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, Task({"scope": "Default:Apps"}))).ensure("apps", {}, "absent")
     assert connection.writes() == []
 
 
@@ -299,7 +300,7 @@ def test_canon_clusters_ignores_list_and_operand_order():
 
 def test_clusters_compare_only_the_declared_keys_and_names():
     connection = cluster_connection()
-    reconciler = Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps"}))
+    reconciler = Reconciler(WS_KIND, WorkspaceAdapter(connection, WS_KIND, Task({"scope": "Default:Apps"})))
     declared = [WEB, {"name": "db", "query": dict(DB_QUERY, filters=list(reversed(DB_QUERY["filters"]))), "approved": True}]
     assert reconciler.ensure("apps", {"clusters": declared}, "present")["action"] == "none"
     assert connection.writes() == []
@@ -307,7 +308,7 @@ def test_clusters_compare_only_the_declared_keys_and_names():
 
 def test_clusters_are_created_updated_in_place_and_purged():
     connection = cluster_connection()
-    adapter = WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps", "purge_clusters": True})
+    adapter = WorkspaceAdapter(connection, WS_KIND, Task({"scope": "Default:Apps", "purge_clusters": True}))
     declared = [dict(WEB, description="web and proxies"), {"name": "cache", "query": {"type": "eq", "field": "ip", "value": "10.1.3.1"}}]
     result = Reconciler(WS_KIND, adapter).ensure("apps", {"clusters": declared}, "present", want_diff=True)
     assert result["action"] == "update"
@@ -321,7 +322,7 @@ def test_clusters_are_created_updated_in_place_and_purged():
 
 def test_purging_a_cluster_a_policy_uses_fails_before_any_write():
     connection = cluster_connection(policies=[{"consumer_filter_id": "c1" * 12, "provider_filter_id": "c2" * 12}])
-    adapter = WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps", "purge_clusters": True})
+    adapter = WorkspaceAdapter(connection, WS_KIND, Task({"scope": "Default:Apps", "purge_clusters": True}))
     with pytest.raises(ReconcileError, match="db"):
         Reconciler(WS_KIND, adapter).ensure("apps", {"clusters": [WEB], "description": "new"}, "present")
     assert connection.writes() == []
@@ -329,7 +330,7 @@ def test_purging_a_cluster_a_policy_uses_fails_before_any_write():
 
 def test_clusters_in_check_mode_write_nothing():
     connection = cluster_connection()
-    adapter = WorkspaceAdapter(connection, WS_KIND, {"scope": "Default:Apps"})
+    adapter = WorkspaceAdapter(connection, WS_KIND, Task({"scope": "Default:Apps"}))
     result = Reconciler(WS_KIND, adapter, check_mode=True).ensure("apps", {"clusters": [dict(WEB, approved=True)]}, "present")
     assert result["changed"] and result["object"]["clusters"] == [dict(WEB, approved=True)]
     assert connection.writes() == []
