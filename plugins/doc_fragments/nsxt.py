@@ -76,9 +76,9 @@ options:
     description:
       - The list form. Each item takes the object options of this module (V(name) required, and an
         optional per-item V(state)) and is validated exactly like a single-object task, all before any request.
-      - An object option given next to O(items) is the default of every item that does not set it; O(name) (and
-        O(id)) cannot be given there.
-      - The Policy API modules look in their O(domain); the Manager API modules' objects are global to the manager.
+      - An object option given next to O(items) is the default of every item that does not set it; the options that
+        identify an object (its name, and the Policy API modules' C(id)) cannot be given there.
+      - The Policy API modules look in their C(domain); the Manager API modules' objects are global to the manager.
     type: list
     elements: dict
   parallel:

@@ -18,8 +18,8 @@ FIXTURE = {
 }
 
 
-def put_fixture(api, fixture=FIXTURE, method="PUT"):
-    response = api.admin(method, ROUTE, fixture)
+def put_fixture(api, fixture=None, method="PUT"):
+    response = api.admin(method, ROUTE, FIXTURE if fixture is None else fixture)
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -12,7 +12,6 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, NsxtTags, canon_tags, convert_tags, nsxt_argument_spec
 
 
-
 def check_description(value, path):
     if len(value) > 1024:
         raise ValidationError(path, "must be at most 1024 characters long")

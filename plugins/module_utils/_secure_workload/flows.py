@@ -480,8 +480,8 @@ class WorkspaceFlows:
         elif not odd:
             reason = "all %d workload pairs: %s" % (len(outcomes), wanted)
         else:
-            reason = "%d of %d workload pairs get %s, e.g. %s -> %s: %s" % (len(odd), len(outcomes), verdict, describe(chosen[3]),
-                                                                          describe(chosen[4]), chosen[2])
+            reason = "%d of %d workload pairs get %s, e.g. %s -> %s: %s" % (
+                len(odd), len(outcomes), verdict, describe(chosen[3]), describe(chosen[4]), chosen[2])
         if len(outcomes) == 1 and (len(sources) > 1 or len(destinations) > 1 or "address" not in source or "address" not in destination):
             reason = "%s -> %s: %s" % (describe(chosen[3]), describe(chosen[4]), reason)
         return Verdict(verdict, [chosen[1]], reason)

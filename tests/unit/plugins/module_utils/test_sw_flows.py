@@ -28,8 +28,8 @@ APP_Q = {"type": "and", "filters": [ROOT["query"], CLUSTER_Q, {"type": "eq", "fi
 APP = {"id": "app", "name": "Default:App", "query": APP_Q, "root_app_scope_id": "root", "parent_app_scope_id": "root"}
 WHOLE = {"id": "whole", "name": "Default:Whole", "query": {"type": "and", "filters": [ROOT["query"], {"type": "subnet", "field": "ip", "value": "10.0.0.0/8"}]},
          "root_app_scope_id": "root", "parent_app_scope_id": "root"}
-PODS = {"id": "pods", "name": "Default:Pods", "query": {"type": "and", "filters": [APP_Q, {"type": "eq", "field": "user_orchestrator_system/workload_type",
-                                                                                            "value": "pod"}]},
+POD_Q = {"type": "eq", "field": "user_orchestrator_system/workload_type", "value": "pod"}
+PODS = {"id": "pods", "name": "Default:Pods", "query": {"type": "and", "filters": [APP_Q, POD_Q]},
         "root_app_scope_id": "root", "parent_app_scope_id": "root"}
 WORKSPACE = {"id": "ws", "name": "apps", "app_scope_id": "app"}
 
