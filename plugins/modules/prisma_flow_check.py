@@ -8,25 +8,45 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: prisma_flow_check
-short_description: Check which flows Prisma Cloud Microsegmentation network rulesets allow
+short_description: Check which flows Prisma Cloud Microsegmentation network rulesets and TCP services allow
 version_added: 1.0.0
 description:
   - Reads what the Microsegmentation Console holds under O(namespace) (its namespaces, the network rulesets
     and external networks of the namespace, of its children and the ones its ancestors propagate, and the
-    processing units its enforcers report) and evaluates each flow with the enforcers' semantics.
+    processing units its enforcers report, the TCP services and the service dependency policies) and evaluates each
+    flow with the enforcers' semantics.
   - "An endpoint is a string: an IPv4 or IPv6 address, or a host name, for a peer outside the enforcers
     (matched against the C(entries) of external networks)."
   - "Or a mapping: C(namespace) and C(tags) for the processing units of that namespace
     carrying every tag listed (all of them when C(tags) is left out; none found fails the task naming the endpoint);
-    or C(address); or C(host); or C(host) with the C(address) it resolves to (the peer then matches entries of either form)."
+    or C(address); or C(host); or C(host) with the C(address) it resolves to (the peer then matches entries of either form);
+    or, as a destination only, C(service) (the name of a TCP service) with C(namespace) (where the service lives, or a
+    child namespace an ancestor propagates it to)."
+  - "A flow goes through a TCP service when its destination names the service, or is an address in the service's C(IPs)
+    or a host in its C(hosts), and its service is C(tcp/<port>) with the service's C(exposedPort) (for a source outside
+    the enforcers, also its C(publicApplicationPort) when set). The destination is then the processing units the
+    service's C(selectors) select, on the service's target C(port). The flow is allowed only if, for a processing-unit
+    source, a service dependency policy lets the source use the service (subject matching the source, object matching
+    the service's tags C($identity=service), C($name), C($namespace), C($id) and its own tags; not disabled; in the
+    source's namespace or propagated by an ancestor; the C(default) policy a namespace of type Kubernetes or Group gets
+    counts like any other unless it is disabled), and the network rulesets allow the source to reach each of those
+    processing units on the target port (both sides for a processing-unit source, the destination side alone for a
+    source outside the enforcers)."
+  - "Any other port to a service's address or host is a plain flow to that address (a destination that names the
+    service is then its C(IPs) and C(hosts)); a flow between two peers outside the enforcers cannot be evaluated and
+    fails the task. A disabled or external (C(external=true)) service named by C(service) fails the task; one matched
+    by address is not used. Services of another type than C(TCP) (the spec's default is C(HTTP)) are not read as TCP
+    services. An address or host that several TCP services share on the same port fails the task: name the service."
   - The flow is evaluated for every processing unit an endpoint selects and must hold for each. A flow expected to be
     allowed gets V(allow) only when every pair is allowed; any other flow gets V(allow) as soon as one pair is allowed,
     and the reason names the pair that decided.
   - Reports, for each flow, V(allow) or V(deny) and the deciding rule(s) on each side, named
     C(<ruleset> incoming[<index>]) or C(<ruleset> outgoing[<index>]) (followed by the rule's name when it has one),
-    with the ruleset ID and namespace; or the namespace's default action.
+    with the ruleset ID and namespace; or the namespace's default action. A flow through a TCP service also lists
+    C(service <name>) (action V(Map)) and C(service dependency policy <name>) for each policy that allows it, or
+    C(no service dependency policy) (action V(Reject)) when none does.
   - The console is read with one paginated list per kind (namespaces, network rulesets, external networks,
-    processing units) plus the default actions and tag prefixes of O(namespace) and of each ancestor the
+    processing units, services, service dependency policies) plus the default actions and tag prefixes of O(namespace) and of each ancestor the
     credentials may read. Nothing is written.
 author: Microseg Segmentation Maintainers (@microseg)
 notes:
@@ -52,6 +72,27 @@ notes:
     entries only through the C(address) given with it. The C(servicePorts) of external networks are not evaluated."
   - "Assumption: ancestors whose default actions or tag prefixes the credentials cannot read count as C(Inherit) with
     no tag prefix."
+  - "TCP services and service dependency policies: reference C(prisma-microseg-api.md) sections 2.1 and 2.2 (gaia
+    C(service.spec), C(servicedependencypolicy.spec)): C(exposedPort) is where clients reach the service, C(port) where
+    its processing units listen, C(selectors) the processing units that implement it; a service dependency policy's
+    C(subject) are client processing units and its C(object) the services they may depend on; a namespace of type
+    Kubernetes or Group gets a C(default) policy giving all its processing units access to all its services."
+  - "Assumption: a flow through a TCP service needs both a service dependency policy (for a processing-unit source) and
+    the network rulesets on the translated flow (source to each implementing processing unit on the target port); either
+    alone does not allow it."
+  - "Assumption: a source outside the enforcers reaches a service on its C(exposedPort) and on its
+    C(publicApplicationPort) when set (the UI's \"Public port for external clients\"); a processing-unit source only on
+    C(exposedPort)."
+  - "Assumption: with the proxy protocol on, the enforcer evaluates the client address the proxy protocol header carries,
+    not the load balancer's, so a flow names the client as its source. A source inside the service's
+    C(proxyProtocolSubnets) (the load balancer itself) is evaluated with its own address and the reason says so."
+  - "Assumption: a service's C(selectors) select processing units of its namespace and of its children; selectors and a
+    service dependency policy's C(subject) match all of a processing unit's tags (the console resolves them; tag prefixes
+    govern what rulesets see on the wire). A service dependency policy's C(object) selects services by their tags,
+    wherever they live. A C(fallback) service dependency policy counts only when no other one applies to the client;
+    C(activeSchedule) and C(activeDuration) are not evaluated (a scheduled policy counts as always active)."
+  - "Assumption: the TLS mode (C(TLSType), C(exposedServiceIsTLS)) and the authorization type of a TCP service do not
+    change whether a flow is allowed."
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.flow_check
@@ -86,6 +127,21 @@ EXAMPLES = r"""
         expect: allow
   register: hipster_flows
 
+- name: A client pod through a ClusterIP service, by its address and by its name
+  microseg.segmentation.prisma_flow_check:
+    namespace: /acme
+    flows:
+      - name: client to my-service
+        source: {namespace: /acme/k8s-clusterip, tags: [app=my-client]}
+        destination: 10.96.12.34
+        service: tcp/9376
+        expect: allow
+      - name: client to my-service by name
+        source: {namespace: /acme/k8s-clusterip, tags: [app=my-client]}
+        destination: {service: my-service, namespace: /acme/k8s-clusterip}
+        service: tcp/9376
+        expect: allow
+
 - name: Print the flow table
   ansible.builtin.debug:
     var: hipster_flows.table
@@ -97,8 +153,9 @@ flows:
     - One entry per flow with C(name), C(source), C(destination), C(service), C(expect), C(verdict), C(reason),
       C(as_expected) and C(decided_by).
     - C(decided_by) lists the deciding rules, each with C(side) (V(source) or V(destination)), C(action)
-      (V(Allow) or V(Reject)), C(rule), C(id) (the ruleset ID), C(where) (the ruleset's namespace),
-      C(default) (true for a namespace's default action) and C(label).
+      (V(Allow) or V(Reject); V(Map) for the TCP service a flow goes through), C(rule), C(id) (the ruleset,
+      service or service dependency policy ID), C(where) (its namespace), C(default) (true for a namespace's
+      default action and for C(no service dependency policy)) and C(label).
   returned: always
   type: list
   elements: dict
@@ -152,7 +209,7 @@ def _is_host(text):
 
 
 class PrismaFlowCheck(FlowCheck):
-    endpoint_keys = ("namespace", "tags", "address", "host")
+    endpoint_keys = ("namespace", "tags", "address", "host", "service")
     # a plain string: an address or a host name, told apart in validate_endpoint
     string_key = "peer"
 
@@ -169,6 +226,21 @@ class PrismaFlowCheck(FlowCheck):
             endpoint["address" if _is_address(text) else "host"] = text
         address = endpoint.get("address")
         host = endpoint.get("host")
+        if "service" in endpoint:
+            if option.endswith(".source"):
+                raise ValidationError(option + ".service", "a TCP service is a destination, not a source")
+            extra = sorted(set(endpoint) - set(["service", "namespace"]))
+            if extra:
+                raise ValidationError(option, "service takes namespace only; do not mix it with %s" % ", ".join(extra))
+            name = endpoint["service"]
+            if not isinstance(name, str) or not name.strip():
+                raise ValidationError(option + ".service", "the name of a TCP service is expected, got %r" % (name,))
+            namespace = endpoint.get("namespace")
+            if not isinstance(namespace, str) or not namespace.startswith("/"):
+                raise ValidationError(option + ".namespace", "an absolute namespace path such as /acme/prod is required with service")
+            endpoint["service"] = name.strip()
+            endpoint["namespace"] = namespace.rstrip("/") or "/"
+            return
         if "namespace" in endpoint or "tags" in endpoint:
             if address is not None or host is not None:
                 raise ValidationError(option, "namespace and tags name processing units; do not mix them with address or host")
@@ -217,7 +289,9 @@ class PrismaFlowCheck(FlowCheck):
         rulesets = connection.list_all("/networkrulesetpolicies", namespace=base, params=scoped)
         networks = connection.list_all("/externalnetworks", namespace=base, params=scoped)
         units = connection.list_all("/processingunits", namespace=base, params={"recursive": "true"})
-        policy = Policy(namespaces, rulesets, networks, units)
+        services = connection.list_all("/services", namespace=base, params=scoped)
+        dependencies = connection.list_all("/servicedependencypolicies", namespace=base, params=scoped)
+        policy = Policy(namespaces, rulesets, networks, units, services, dependencies)
 
         def evaluate(flow):
             for endpoint in (flow.source, flow.destination):

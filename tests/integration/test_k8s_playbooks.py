@@ -151,8 +151,15 @@ def test_tcp_service_clusterip_from_the_cluster(lab, k8s_cluster, cluster_object
               {'PRISMA_ENFORCER_APP_CREDENTIAL': str(lab.dir / 'prisma-appcred.json')})
     rows = flow_rows((tmp_path / 'run2.log').read_text(encoding='utf-8'), 'clusterip_flows.table')
     assert [row.split('  ')[0] for row in rows] == [
-        'client to server through my-service (target port)', 'client to server on another port', 'a pod no ruleset names to server', 'server to client']
+        'client to my-service at its ClusterIP', 'client to my-service at its name', 'client to my-service named',
+        'client to the ClusterIP on another port', 'a pod no ruleset names to my-service',
+        'client to server on the target port', 'client to server on another port', 'a pod no ruleset names to server', 'server to client']
     assert all(re.search(r'\s(allow|deny)\s+(allow|deny) ok\s', row) for row in rows), rows
+    # through the service read from the console: the live cluster IP and DNS name, the namespace's default policy
+    live = '/acme/k8s-clusterip-live'
+    for row in rows[:3]:
+        assert 'destination:%s/service my-service; source:%s/service dependency policy default' % (live, live) in row, row
+    assert cluster_objects['my_service_ip'] in rows[0] and 'my-service.shop.svc.cluster.local' in rows[1], rows
     api = api_client(k8s_cluster.kubeconfig)
     try:
         from kubernetes import client as k8s

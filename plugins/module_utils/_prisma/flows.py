@@ -24,6 +24,13 @@ processing units); no HTTP. The rules are those of ``prisma-ruleset-semantics.md
   external network entries: CIDR, bare IP, ``!CIDR`` exclusions, host names, ``*.domain``.
 - S10 an external network is usable for a PU only from its namespace or propagated from an
   ancestor (assumption).
+
+TCP services (reference ``prisma-microseg-api.md`` section 2.1) and service dependency policies
+(section 2.2): a flow to a TCP service's ``IPs``/``hosts`` (or named by the service) on its
+``exposedPort`` (an outside client also on its ``publicApplicationPort``) is translated to the
+processing units its ``selectors`` select, on its target ``port``. A processing-unit client needs a
+service dependency policy that allows it (the namespace's ``default`` policy included unless
+disabled) and the network rulesets must allow the translated flow; both are needed (assumption).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,11 +39,13 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import Decision, FlowCheckError, Verdict, ports_match
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import Decision, FlowCheckError, Service, Verdict, ports_match
 
 ALLOW = "Allow"
 REJECT = "Reject"
 INHERIT = "Inherit"
+MAP = "Map"
+TCP = "TCP"
 SOURCE = "source"
 DESTINATION = "destination"
 
@@ -242,6 +251,89 @@ class ProcessingUnit:
         return "%s/%s" % (self.namespace, self.name)
 
 
+def _port(value):
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _host_key(text):
+    return (text or "").strip().lower().rstrip(".")
+
+
+class TcpService:
+    """A ``service`` of type TCP (reference section 2.1): where clients reach it and what implements it."""
+
+    def __init__(self, data):
+        self.id = data.get("ID")
+        self.name = data.get("name") or self.id or "?"
+        self.namespace = data.get("namespace") or "/"
+        self.propagate = bool(data.get("propagate"))
+        self.disabled = bool(data.get("disabled"))
+        self.external = bool(data.get("external"))
+        self.addresses = set()
+        for text in data.get("IPs") or ():
+            try:
+                self.addresses.add(ipaddress.ip_address(str(text).strip()))
+            except ValueError:
+                continue
+        self.hosts = set(_host_key(h) for h in data.get("hosts") or () if h)
+        self.exposed_port = _port(data.get("exposedPort"))
+        self.port = _port(data.get("port"))
+        self.public_port = _port(data.get("publicApplicationPort"))
+        self.selectors = data.get("selectors") or []
+        self.proxy_protocol = bool(data.get("proxyProtocolEnabled"))
+        self.proxy_subnets = [n for n in (_network(str(c).strip()) for c in data.get("proxyProtocolSubnets") or ()) if n is not None]
+        self.tags = frozenset(object_tags(data, "service"))
+
+    def __str__(self):
+        return "%s/%s" % (self.namespace.rstrip("/"), self.name)
+
+    def ports(self, outside):
+        """The ports the service is reached on: ``exposedPort``; for a client outside the enforcers also
+        ``publicApplicationPort`` when set (assumption: the UI's "Public port for external clients")."""
+        found = set([self.exposed_port]) if self.exposed_port else set()
+        if outside and self.public_port:
+            found.add(self.public_port)
+        return found
+
+    def holds(self, peer):
+        """Is ``peer`` one of the service's ``IPs`` or ``hosts``?"""
+        return ((peer.address is not None and peer.address in self.addresses)
+                or (bool(peer.host) and _host_key(peer.host) in self.hosts))
+
+    def peers(self):
+        """The service's addresses and host names as plain peers (a flow that does not go through it)."""
+        return ([Peer(address=str(a)) for a in sorted(self.addresses, key=lambda a: (a.version, a))]
+                + [Peer(host=h) for h in sorted(self.hosts)])
+
+    def proxied(self, peer):
+        """Is ``peer`` in the service's ``proxyProtocolSubnets`` (with the proxy protocol on)?"""
+        return (self.proxy_protocol and peer.address is not None
+                and any(peer.address.version == n.version and peer.address in n for n in self.proxy_subnets))
+
+    def decision(self):
+        return Decision(DESTINATION, MAP, "service %s" % self.name, rule_id=self.id, where=self.namespace)
+
+
+class DependencyPolicy:
+    """A service dependency policy (reference section 2.2): ``subject`` clients may use ``object`` services."""
+
+    def __init__(self, data):
+        self.id = data.get("ID")
+        self.name = data.get("name") or self.id or "?"
+        self.namespace = data.get("namespace") or "/"
+        self.propagate = bool(data.get("propagate"))
+        self.disabled = bool(data.get("disabled"))
+        self.fallback = bool(data.get("fallback"))
+        self.subject = data.get("subject") or []
+        self.object = data.get("object") or []
+
+    def decision(self):
+        return Decision(SOURCE, ALLOW, "service dependency policy %s" % self.name, rule_id=self.id, where=self.namespace)
+
+
 class Namespaces:
     """Default actions and tag prefixes by namespace path (S7, S8)."""
 
@@ -275,8 +367,15 @@ def _is_user_tag(tag):
 class Policy:
     """Everything read from the API, indexed for evaluation."""
 
-    def __init__(self, namespaces=(), rulesets=(), external_networks=(), processing_units=()):
+    def __init__(self, namespaces=(), rulesets=(), external_networks=(), processing_units=(), services=(),
+                 dependency_policies=()):
         self.namespaces = Namespaces(namespaces)
+        # the spec's default type is HTTP: only services that say TCP are TCP services
+        self.services = [TcpService(d) for d in services or () if (d.get("type") or "HTTP") == TCP]
+        self.dependency_policies = sorted((DependencyPolicy(d) for d in dependency_policies or ()),
+                                          key=lambda p: (-p.namespace.count("/"), p.namespace, p.name, p.id or ""))
+        self._targets = {}
+        self._dependencies = {}
         self._prefix_cache = {}
         self.rulesets = sorted((Ruleset(r) for r in rulesets or ()),
                                key=lambda r: (-r.namespace.count("/"), r.namespace, r.name, r.id or ""))
@@ -363,6 +462,61 @@ class Policy:
             text += " (Inherit to the root: Allow)"
         return action, [Decision(side, action, text, where=where or pu.namespace, default=True)], observed
 
+    # TCP services and service dependency policies
+
+    def service_named(self, namespace, name):
+        """The TCP service ``name`` of ``namespace``, else the closest one an ancestor propagates."""
+        for where in chain_of(namespace) or ["/"]:
+            for svc in self.services:
+                if svc.name == name and svc.namespace == where and (where == namespace or svc.propagate):
+                    return svc
+        raise FlowCheckError("no TCP service named %s in %s (nor propagated to it by an ancestor)" % (name, namespace))
+
+    def services_at(self, peer, port, outside):
+        """The enabled TCP services implemented by processing units that ``peer`` on ``port`` goes through."""
+        return [svc for svc in self.services
+                if not svc.disabled and not svc.external and port in svc.ports(outside) and svc.holds(peer)]
+
+    def targets(self, svc):
+        """The processing units the service's selectors select, in its namespace or below (assumption),
+        matched on all their tags (assumption: the console, not the wire, resolves selectors)."""
+        found = self._targets.get(svc.id or str(svc))
+        if found is None:
+            found = [pu for pu in self.processing_units
+                     if (pu.namespace == svc.namespace or is_ancestor(svc.namespace, pu.namespace))
+                     and expression_matches(svc.selectors, pu.all_tags)]
+            self._targets[svc.id or str(svc)] = found
+        return found
+
+    def dependencies(self, pu):
+        """The service dependency policies that apply to a client (as S4 for rulesets: not disabled, subject
+        matching all its tags, in its namespace or propagated by an ancestor; fallback only when no other applies)."""
+        cached = self._dependencies.get(pu.id)
+        if cached is not None:
+            return cached
+        regular, fallback = [], []
+        for sdp in self.dependency_policies:
+            if sdp.disabled or not in_scope(sdp.namespace, pu.namespace, sdp.propagate):
+                continue
+            if expression_matches(sdp.subject, pu.all_tags):
+                (fallback if sdp.fallback else regular).append(sdp)
+        result = regular or fallback
+        self._dependencies[pu.id] = result
+        return result
+
+    def dependency(self, pu, svc):
+        """(allowed, [Decision], note): may this processing unit use this service?"""
+        allowing = [sdp for sdp in self.dependencies(pu) if expression_matches(sdp.object, svc.tags)]
+        if allowing:
+            return True, [sdp.decision() for sdp in allowing], ""
+        disabled = [sdp.name for sdp in self.dependency_policies
+                    if sdp.disabled and in_scope(sdp.namespace, pu.namespace, sdp.propagate)
+                    and expression_matches(sdp.subject, pu.all_tags) and expression_matches(sdp.object, svc.tags)]
+        note = "no service dependency policy lets %s use service %s" % (pu, svc)
+        if disabled:
+            note += " (disabled: %s)" % ", ".join(disabled)
+        return False, [Decision(SOURCE, REJECT, "no service dependency policy", where=pu.namespace, default=True)], note
+
     def pair(self, source, destination, service):
         """S1: the verdict of one flow between two resolved endpoints."""
         if not isinstance(source, ProcessingUnit) and not isinstance(destination, ProcessingUnit):
@@ -394,6 +548,8 @@ class Policy:
 
 def resolve_endpoint(policy, endpoint):
     """The processing units (or the one external peer) an endpoint mapping names."""
+    if endpoint.get("service"):
+        raise FlowCheckError("a TCP service (%s) is a destination, not a source" % endpoint["service"])
     if endpoint.get("namespace"):
         tags = endpoint.get("tags") or []
         if isinstance(tags, str):
@@ -406,17 +562,89 @@ def resolve_endpoint(policy, endpoint):
     return [Peer(address=endpoint.get("address"), host=endpoint.get("host"))]
 
 
+def _service_port(service):
+    return service.port if service.proto == "tcp" else None
+
+
+def resolve_destination(policy, endpoint, service, outside):
+    """(TcpService or None, destinations, note) for a destination mapping.
+
+    A destination goes through a TCP service when it names the service (``service`` with ``namespace``) or
+    one of its ``IPs``/``hosts``, and the flow is TCP on one of the service's ports (``exposedPort``; for a
+    client outside the enforcers also ``publicApplicationPort``). Otherwise it is a plain flow: to the
+    processing units or the peer named, or to the named service's own addresses and host names.
+    """
+    port = _service_port(service)
+    if endpoint.get("service"):
+        svc = policy.service_named(endpoint["namespace"], endpoint["service"])
+        if svc.disabled:
+            raise FlowCheckError("service %s is disabled: no enforcer maps it; name its address to check a plain flow" % svc)
+        if svc.external:
+            raise FlowCheckError("service %s is external (a third party's): no processing unit implements it" % svc)
+        if port is not None and port in svc.ports(outside):
+            return svc, policy.targets(svc), ""
+        peers = svc.peers()
+        if not peers:
+            raise FlowCheckError("service %s has neither IPs nor hosts" % svc)
+        ports = "/".join("tcp/%d" % p for p in sorted(svc.ports(outside))) or "none"
+        return None, peers, "%s is not a port of service %s (%s): a plain flow to its addresses; " % (service, svc, ports)
+    if endpoint.get("namespace"):
+        return None, resolve_endpoint(policy, endpoint), ""
+    peer = Peer(address=endpoint.get("address"), host=endpoint.get("host"))
+    if port is not None:
+        found = policy.services_at(peer, port, outside)
+        if len(found) > 1:
+            raise FlowCheckError("%s on %s is reached through several TCP services (%s): name one with service and namespace"
+                                 % (peer, service, ", ".join(str(f) for f in found)))
+        if found:
+            return found[0], policy.targets(found[0]), ""
+    return None, [peer], ""
+
+
+def _through_service(policy, svc, src, targets):
+    """The (source, destination, Verdict) pairs of a client going through a TCP service."""
+    mapping = "through service %s (tcp/%d -> tcp/%d)" % (svc, svc.exposed_port, svc.port)
+    decisions = [svc.decision()]
+    notes = []
+    if isinstance(src, ProcessingUnit):
+        allowed, found, note = policy.dependency(src, svc)
+        decisions += found
+        if not allowed:
+            return [(src, svc, Verdict("deny", decisions, "%s: rejected, %s" % (mapping, note)))]
+    elif svc.proxied(src):
+        notes.append("%s is in the proxy protocol subnets of service %s: the enforcer evaluates the address the proxy "
+                     "protocol header carries, so a client's flow names the client as its source" % (src, svc))
+    if not targets:
+        raise FlowCheckError("service %s selects no processing unit (selectors %s)" % (svc, svc.selectors))
+    pairs = []
+    target_service = Service("tcp", port=svc.port)
+    for target in targets:
+        if src is target:
+            continue
+        verdict = policy.pair(src, target, target_service)
+        reason = "%s: %s" % (mapping, verdict.reason)
+        if notes:
+            reason += "; " + "; ".join(notes)
+        pairs.append((src, target, Verdict(verdict.verdict, decisions + verdict.decisions, reason)))
+    return pairs
+
+
 def evaluate_flow(policy, source, destination, service, expect=None):
     """A flow between endpoint mappings: every (source, destination) pair of processing units must hold.
 
     The verdict is V(allow) only when every pair is allowed if the flow expects allow, and V(deny)
     only when every pair is denied otherwise; the decisions are those of the first pair that
-    gave the verdict.
+    gave the verdict. A destination that goes through a TCP service (see :func:`resolve_destination`)
+    is replaced by the processing units that implement it, on its target port.
     """
     sources = resolve_endpoint(policy, source)
-    destinations = resolve_endpoint(policy, destination)
+    outside = not isinstance(sources[0], ProcessingUnit)
+    svc, destinations, note = resolve_destination(policy, destination, service, outside)
     results = []
     for src in sources:
+        if svc is not None:
+            results.extend(_through_service(policy, svc, src, destinations))
+            continue
         for dst in destinations:
             if src is dst:
                 continue
@@ -434,4 +662,4 @@ def evaluate_flow(policy, source, destination, service, expect=None):
     reason = first.reason
     if len(results) > 1:
         reason = "%d/%d pairs allowed; %s -> %s: %s" % (len(allowed), len(results), src, dst, first.reason)
-    return Verdict(verdict, first.decisions, reason)
+    return Verdict(verdict, first.decisions, note + reason)

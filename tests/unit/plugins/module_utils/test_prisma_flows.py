@@ -481,3 +481,286 @@ def test_bad_endpoints_fail_before_any_request(source, text):
     with pytest.raises(ValidationError, match=text) as caught:
         parse_one(source)
     assert "flows[0].source" in str(caught.value)
+
+
+# ------------------------------------------------------------------ TCP services and service dependency policies
+# Sources: reference prisma-microseg-api.md section 2.1 (TCP service: IPs/hosts and exposedPort are where clients
+# reach it, port where the processing units its selectors select listen, publicApplicationPort the "Public port" for
+# external clients, proxyProtocolSubnets) and section 2.2 (service dependency policy: subject = client PUs, object =
+# services; the default policy of every Kubernetes/Group namespace); gaia service.spec, servicedependencypolicy.spec.
+
+SVC_NS = "/acme/k8s-clusterip"
+HOSTS = "/acme/hosts"
+CLIENT = {"namespace": SVC_NS, "tags": ["app=my-client"]}
+DEBUG = {"namespace": SVC_NS, "tags": ["app=debug"]}
+HOST_CLIENT = {"namespace": HOSTS, "tags": ["role=client"]}
+HOST_BACKUP = {"namespace": HOSTS, "tags": ["role=backup"]}
+SERVER_PODS = [["$identity=processingunit", "app=my-app"]]
+CLIENT_PODS = [["$identity=processingunit", "app=my-client"]]
+
+
+def tcp_service(name="my-service", ns=SVC_NS, ips=("10.96.12.34",), hosts=("my-service.default.svc.cluster.local",),
+                exposed=9376, port=80, selectors=None, tags=None, **extra):
+    return dict({"ID": "sv-" + name, "name": name, "namespace": ns, "type": "TCP", "IPs": list(ips), "hosts": list(hosts),
+                 "exposedPort": exposed, "port": port, "selectors": selectors or SERVER_PODS,
+                 "associatedTags": list(tags if tags is not None else ["service=%s" % name])}, **extra)
+
+
+def sdp(name, subject, obj, ns=SVC_NS, **extra):
+    return dict({"ID": "sd-" + name + ns.replace("/", "-"), "name": name, "namespace": ns, "subject": subject, "object": obj},
+                **extra)
+
+
+def default_sdp(ns=SVC_NS, **extra):
+    """The policy the console creates in a Kubernetes or Group namespace (as the lab writes it)."""
+    return sdp("default", [["$identity=processingunit", "$namespace=%s" % ns]], [["$identity=service", "$namespace=%s" % ns]],
+               ns=ns, **extra)
+
+
+def service_namespaces():
+    return [namespace("/acme"), namespace(SVC_NS, "Reject", "Reject", prefixes=["app="]),
+            namespace(HOSTS, "Reject", "Reject", prefixes=["role="]), namespace("/acme/k8s-nlb", "Reject", "Reject", prefixes=["app="])]
+
+
+SERVICE_PODS = [pu("my-app-1", SVC_NS, ["app=my-app"]), pu("my-app-2", SVC_NS, ["app=my-app"]),
+                pu("my-client-1", SVC_NS, ["app=my-client"]), pu("debug-1", SVC_NS, ["app=debug"]),
+                pu("client-1", HOSTS, ["role=client"]), pu("backup-1", HOSTS, ["role=backup"])]
+SERVICE_RULESETS = [
+    ruleset("my-app-incoming", SERVER_PODS, incoming=[rule(CLIENT_PODS, ["tcp/80"])], ns=SVC_NS),
+    ruleset("my-client-outgoing", CLIENT_PODS, outgoing=[rule(SERVER_PODS, ["tcp/80"])], ns=SVC_NS),
+]
+
+
+def service_policy(rulesets=None, networks=(), services=None, sdps=None, units=None):
+    return Policy(service_namespaces(), SERVICE_RULESETS if rulesets is None else rulesets, list(networks),
+                  SERVICE_PODS if units is None else units, [tcp_service()] if services is None else services,
+                  [default_sdp()] if sdps is None else sdps)
+
+
+def test_service_clusterip_by_address_host_and_name_goes_to_the_selected_pods_on_the_target_port():
+    """Reference 2.1: a connection to the service's IP or host on exposedPort reaches the PUs its selectors select on
+    port; 2.2: the namespace's default policy lets its PUs use its services. The rulesets decide the translated flow on
+    tcp/80 (S1, both sides), and the decisions name the service and the policy."""
+    policy = service_policy()
+    for destination in (addr("10.96.12.34"), "my-service.default.svc.cluster.local", {"service": "my-service", "namespace": SVC_NS}):
+        if isinstance(destination, str):
+            destination = {"host": destination}
+        verdict = check(policy, CLIENT, destination, "tcp/9376", "allow")
+        assert verdict.verdict == "allow", verdict.reason
+        assert labels(verdict) == [
+            ("destination", "Map", "service my-service", SVC_NS, False),
+            ("source", "Allow", "service dependency policy default", SVC_NS, False),
+            ("source", "Allow", "my-client-outgoing outgoing[0]", SVC_NS, False),
+            ("destination", "Allow", "my-app-incoming incoming[0]", SVC_NS, False),
+        ]
+        assert "through service %s/my-service (tcp/9376 -> tcp/80)" % SVC_NS in verdict.reason
+        assert verdict.reason.startswith("2/2 pairs allowed")  # both server pods were checked
+
+
+def test_service_client_no_ruleset_names_is_denied_although_the_default_policy_names_it():
+    """Assumption (stated in the module): the service dependency policy AND the rulesets are both needed; the debug pod
+    has the namespace's default policy but no ruleset, so the server pods' default incoming action rejects it (S7)."""
+    verdict = check(service_policy(), DEBUG, addr("10.96.12.34"), "tcp/9376")
+    assert verdict.verdict == "deny"
+    assert labels(verdict)[:2] == [("destination", "Map", "service my-service", SVC_NS, False),
+                                   ("source", "Allow", "service dependency policy default", SVC_NS, False)]
+    assert ("source", "Reject", "default outgoing action", SVC_NS, True) in labels(verdict)
+
+
+def test_service_rulesets_alone_are_not_enough_without_a_dependency_policy():
+    """Assumption (stated in the module): without a service dependency policy the flow is denied even though the
+    rulesets allow the translated flow (reference 2.2: the policy is what lets client PUs depend on a service)."""
+    verdict = check(service_policy(sdps=[]), CLIENT, addr("10.96.12.34"), "tcp/9376")
+    assert verdict.verdict == "deny"
+    assert labels(verdict) == [("destination", "Map", "service my-service", SVC_NS, False),
+                               ("source", "Reject", "no service dependency policy", SVC_NS, True)]
+    assert "no service dependency policy lets %s/my-client-1 use service %s/my-service" % (SVC_NS, SVC_NS) in verdict.reason
+    # the same pods directly on the target port: the rulesets allow it (no service involved)
+    assert check(service_policy(sdps=[]), CLIENT, {"namespace": SVC_NS, "tags": ["app=my-app"]}, "tcp/80").verdict == "allow"
+
+
+def test_service_disabled_default_policy_and_a_propagated_one_from_the_parent():
+    """Reference 2.2 and gaia @disabled/@propagated: a disabled default policy no longer counts (the reason says so); a
+    policy of the parent with propagate: true applies to the children's clients (the NLB guide)."""
+    nlb = tcp_service("nginx-nlb", ns="/acme/k8s-nlb", ips=(), hosts=("nginx-nlb.elb.example.com",), exposed=8001, port=80,
+                      selectors=[["$identity=processingunit", "$namespace=/acme/k8s-nlb", "app=nginx"]])
+    host_client = [["$identity=processingunit", "$namespace=%s" % HOSTS, "role=client"]]
+    nginx = [["$identity=processingunit", "$namespace=/acme/k8s-nlb", "app=nginx"]]
+    units = SERVICE_PODS + [pu("nginx-1", "/acme/k8s-nlb", ["app=nginx"])]
+    rulesets = [ruleset("client-out", host_client, outgoing=[rule(nginx, ["tcp/80"])], ns=HOSTS),
+                ruleset("nginx-in", nginx, incoming=[rule([["$identity=processingunit", "$namespace=%s" % HOSTS]], ["tcp/80"])],
+                        ns="/acme/k8s-nlb")]
+    disabled = [default_sdp(HOSTS, disabled=True), default_sdp("/acme/k8s-nlb", disabled=True)]
+    # the hosts' default policy, enabled, would not name a service of another namespace anyway
+    policy = service_policy(rulesets, services=[nlb], sdps=disabled, units=units)
+    verdict = check(policy, HOST_CLIENT, {"host": "nginx-nlb.elb.example.com"}, "tcp/8001")
+    assert verdict.verdict == "deny"
+    assert ("source", "Reject", "no service dependency policy", HOSTS, True) in labels(verdict)
+    custom = sdp("hosts-to-nginx-nlb", host_client, [["service=nginx-nlb"]], ns="/acme", propagate=True)
+    policy = service_policy(rulesets, services=[nlb], sdps=disabled + [custom], units=units)
+    verdict = check(policy, HOST_CLIENT, {"host": "nginx-nlb.elb.example.com"}, "tcp/8001", "allow")
+    assert verdict.verdict == "allow", verdict.reason
+    assert ("source", "Allow", "service dependency policy hosts-to-nginx-nlb", "/acme", False) in labels(verdict)
+    backup = check(policy, HOST_BACKUP, {"host": "nginx-nlb.elb.example.com"}, "tcp/8001")
+    assert backup.verdict == "deny" and ("source", "Reject", "no service dependency policy", HOSTS, True) in labels(backup)
+    # not propagated: the parent's policy does not reach the children (S4 applied to the policy)
+    unpropagated = sdp("hosts-to-nginx-nlb", host_client, [["service=nginx-nlb"]], ns="/acme")
+    policy = service_policy(rulesets, services=[nlb], sdps=disabled + [unpropagated], units=units)
+    assert check(policy, HOST_CLIENT, {"host": "nginx-nlb.elb.example.com"}, "tcp/8001").verdict == "deny"
+    # the default policy of the service's namespace, disabled, is named in the reason of a client of that namespace
+    policy = service_policy(sdps=[default_sdp(disabled=True)])
+    verdict = check(policy, CLIENT, addr("10.96.12.34"), "tcp/9376")
+    assert verdict.verdict == "deny" and "(disabled: default)" in verdict.reason
+
+
+def test_service_dependency_object_matches_the_service_normalized_tags():
+    """Reference 1.2/S5: every object carries $identity, $name, $namespace, $id besides its own tags; a policy's object
+    selects services by them ($identity=service, $name=my-service) or by the service's own tags."""
+    for obj, expected in (([["$identity=service", "$name=my-service"]], "allow"), ([["service=my-service"]], "allow"),
+                          ([["$identity=service", "$name=other"]], "deny"), ([["$identity=processingunit"]], "deny")):
+        policy = service_policy(sdps=[sdp("clients", CLIENT_PODS, obj)])
+        assert check(policy, CLIENT, addr("10.96.12.34"), "tcp/9376").verdict == expected, obj
+
+
+def test_service_dependency_fallback_counts_only_when_no_other_policy_applies():
+    """gaia @fallback ("only applied if no other policies have been resolved"), decided per client as for rulesets (S4
+    assumption): a fallback policy allowing the service is ignored while another policy applies to the client."""
+    fallback = sdp("fallback-all", [["$identity=processingunit"]], [["$identity=service"]], ns="/acme", propagate=True, fallback=True)
+    other = sdp("other", CLIENT_PODS, [["service=unrelated"]])
+    assert check(service_policy(sdps=[fallback]), CLIENT, addr("10.96.12.34"), "tcp/9376").verdict == "allow"
+    assert check(service_policy(sdps=[fallback, other]), CLIENT, addr("10.96.12.34"), "tcp/9376").verdict == "deny"
+
+
+def test_service_another_port_is_a_plain_address_flow():
+    """Reference 2.1 (exposedPort: "the port that the service can be accessed on"): any other port does not go through
+    the service; the flow is a plain flow to the address, decided by the external networks that hold it."""
+    cluster = network("cluster-ips", ["10.96.0.0/12"], ns=SVC_NS)
+    rulesets = SERVICE_RULESETS + [ruleset("ssh-out", CLIENT_PODS, outgoing=[rule([["externalnetwork:name=cluster-ips"]], ["tcp/22"])],
+                                           ns=SVC_NS)]
+    policy = service_policy(rulesets, networks=[cluster])
+    verdict = check(policy, CLIENT, addr("10.96.12.34"), "tcp/22")
+    assert verdict.verdict == "allow"
+    assert labels(verdict) == [("source", "Allow", "ssh-out outgoing[0]", SVC_NS, False)]
+    assert check(service_policy(), CLIENT, addr("10.96.12.34"), "tcp/22").verdict == "deny"
+    # the target port on the service's address is not the service either
+    assert "service" not in " ".join(d.rule for d in check(service_policy(), CLIENT, addr("10.96.12.34"), "tcp/80").decisions)
+    # by name: a plain flow to each of its addresses and host names, said in the reason
+    named = check(service_policy(), CLIENT, {"service": "my-service", "namespace": SVC_NS}, "tcp/22")
+    assert named.verdict == "deny"
+    assert named.reason.startswith("tcp/22 is not a port of service %s/my-service (tcp/9376): a plain flow" % SVC_NS)
+
+
+def test_service_outside_client_on_exposed_and_public_port_destination_side_only():
+    """Reference 2.1 UI mapping ("Public port" for external clients = publicApplicationPort); S1: an external client has
+    no enforcer, so only the implementing PUs' incoming rules decide and no dependency policy is asked. Assumption (stated):
+    an outside client reaches the service on exposedPort and publicApplicationPort; a PU client only on exposedPort."""
+    clients = network("lb-clients", ["203.0.113.0/24"], ns=SVC_NS)
+    lb = tcp_service("web", ips=(), hosts=("web.lb.example.com",), exposed=443, port=8443, publicApplicationPort=8003,
+                     selectors=[["$identity=processingunit", "app=web"]])
+    units = SERVICE_PODS + [pu("web-1", SVC_NS, ["app=web"])]
+    rulesets = SERVICE_RULESETS + [ruleset("web-in", [["app=web"]], incoming=[rule([["externalnetwork:name=lb-clients"]], ["tcp/8443"])],
+                                           ns=SVC_NS)]
+    policy = service_policy(rulesets, networks=[clients], services=[lb], sdps=[], units=units)
+    for port in ("tcp/443", "tcp/8003"):
+        verdict = check(policy, addr("203.0.113.7"), {"host": "web.lb.example.com"}, port)
+        assert verdict.verdict == "allow", (port, verdict.reason)
+        assert labels(verdict) == [("destination", "Map", "service web", SVC_NS, False),
+                                   ("destination", "Allow", "web-in incoming[0]", SVC_NS, False)]
+    stranger = check(policy, addr("192.0.2.50"), {"host": "web.lb.example.com"}, "tcp/8003")
+    assert stranger.verdict == "deny"
+    assert ("destination", "Reject", "default incoming action", SVC_NS, True) in labels(stranger)
+    # a PU client on the public port does not go through the service: a plain flow to a host no network holds
+    plain = check(service_policy(rulesets, networks=[clients], services=[lb], sdps=[default_sdp()], units=units),
+                  CLIENT, {"host": "web.lb.example.com"}, "tcp/8003")
+    assert plain.verdict == "deny" and all("service" not in d.rule for d in plain.decisions)
+    # and two peers outside the enforcers on a port that is not the service's: nothing to evaluate
+    with pytest.raises(FlowCheckError, match="no enforcer"):
+        check(policy, addr("203.0.113.7"), {"host": "web.lb.example.com"}, "tcp/22")
+
+
+def test_service_proxy_protocol_client_address_and_the_balancer_itself():
+    """Reference 2.1 (proxyProtocolEnabled, proxyProtocolSubnets: "add the LB subnet"). Assumption (stated): the enforcer
+    evaluates the client address the header carries, so the flow's source is the client; a source inside the proxy
+    subnets is evaluated with its own address and the reason says so."""
+    clients = network("lb-clients", ["203.0.113.0/24"], ns=SVC_NS)
+    lb = tcp_service("web", ips=("10.20.0.100",), hosts=(), exposed=443, port=443, selectors=[["$identity=processingunit", "app=web"]],
+                     proxyProtocolEnabled=True, proxyProtocolSubnets=["10.20.0.0/16"])
+    units = SERVICE_PODS + [pu("web-1", SVC_NS, ["app=web"])]
+    rulesets = [ruleset("web-in", [["app=web"]], incoming=[rule([["externalnetwork:name=lb-clients"]], ["tcp/443"])], ns=SVC_NS)]
+    policy = service_policy(rulesets, networks=[clients], services=[lb], sdps=[], units=units)
+    client = check(policy, addr("203.0.113.7"), addr("10.20.0.100"), "tcp/443")
+    assert client.verdict == "allow" and "proxy protocol" not in client.reason
+    balancer = check(policy, addr("10.20.0.5"), addr("10.20.0.100"), "tcp/443")
+    assert balancer.verdict == "deny"  # its own address is in no network the rule names
+    assert "10.20.0.5 is in the proxy protocol subnets of service %s/web" % SVC_NS in balancer.reason
+
+
+def test_service_only_enabled_tcp_services_map_and_bad_references_fail():
+    """gaia service.spec: type defaults to HTTP (only TCP services are TCP services), @disabled; reference 2.1 rule 6
+    (external services have no implementing PUs). A disabled or HTTP service does not map its address; naming a
+    disabled, external or unknown service, a service that selects nothing, an ambiguous address, or a service as a
+    source fails the check."""
+    http = tcp_service(type="HTTP")
+    assert all("service" not in d.rule for d in check(service_policy(services=[http]), CLIENT, addr("10.96.12.34"), "tcp/9376").decisions)
+    off = tcp_service(disabled=True)
+    assert all("service" not in d.rule for d in check(service_policy(services=[off]), CLIENT, addr("10.96.12.34"), "tcp/9376").decisions)
+    by_name = {"service": "my-service", "namespace": SVC_NS}
+    with pytest.raises(FlowCheckError, match="is disabled"):
+        check(service_policy(services=[off]), CLIENT, by_name, "tcp/9376")
+    with pytest.raises(FlowCheckError, match="external"):
+        check(service_policy(services=[tcp_service(external=True, port=0)]), CLIENT, by_name, "tcp/9376")
+    with pytest.raises(FlowCheckError, match="no TCP service named nope"):
+        check(service_policy(), CLIENT, {"service": "nope", "namespace": SVC_NS}, "tcp/9376")
+    with pytest.raises(FlowCheckError, match="selects no processing unit"):
+        check(service_policy(services=[tcp_service(selectors=[["app=nobody"]])]), CLIENT, by_name, "tcp/9376")
+    twins = [tcp_service(), tcp_service("my-twin")]
+    with pytest.raises(FlowCheckError, match="several TCP services"):
+        check(service_policy(services=twins), CLIENT, addr("10.96.12.34"), "tcp/9376")
+    with pytest.raises(FlowCheckError, match="is a destination"):
+        check(service_policy(), by_name, CLIENT, "tcp/9376")
+
+
+def test_service_selectors_stay_in_the_service_namespace_and_below_and_name_a_propagated_service():
+    """Assumption (stated): selectors select PUs of the service's namespace and its children, so a pod of another
+    namespace with the same label is not a target; gaia @propagated: a service propagated by an ancestor is found by
+    name from a child namespace."""
+    stray = pu("my-app-elsewhere", "/acme/k8s-other", ["app=my-app"])
+    policy = service_policy(units=SERVICE_PODS + [stray])
+    assert policy.targets(policy.services[0]) == [u for u in policy.processing_units if u.name in ("my-app-1", "my-app-2")]
+    parent = tcp_service(ns="/acme", propagate=True)
+    policy = service_policy(services=[parent], sdps=[sdp("all", CLIENT_PODS, [["service=my-service"]])])
+    verdict = check(policy, CLIENT, {"service": "my-service", "namespace": SVC_NS}, "tcp/9376", "allow")
+    assert verdict.verdict == "allow" and ("destination", "Map", "service my-service", "/acme", False) in labels(verdict)
+    with pytest.raises(FlowCheckError, match="no TCP service named"):
+        check(service_policy(services=[tcp_service(ns="/acme")]), CLIENT, {"service": "my-service", "namespace": SVC_NS}, "tcp/9376")
+
+
+def test_service_every_implementing_pod_must_allow_an_expected_allow():
+    """S1 with the contract's pair rule: an allow expectation needs every (client, implementing pod) pair allowed; a pod
+    whose incoming rules reject the client makes the verdict deny and the reason names that pair."""
+    odd = pu("my-app-odd", SVC_NS, ["app=my-app", "tier=odd"])
+    rulesets = SERVICE_RULESETS + [ruleset("odd-in", [["$name=my-app-odd"]], incoming=[rule(CLIENT_PODS, ["tcp/80"], action="Reject")],
+                                           ns=SVC_NS)]
+    policy = service_policy(rulesets, units=SERVICE_PODS + [odd])
+    verdict = check(policy, CLIENT, addr("10.96.12.34"), "tcp/9376", "allow")
+    assert verdict.verdict == "deny"
+    assert verdict.reason.startswith("2/3 pairs allowed; %s/my-client-1 -> %s/my-app-odd" % (SVC_NS, SVC_NS))
+    assert ("destination", "Reject", "odd-in incoming[0]", SVC_NS, False) in labels(verdict)
+
+
+def test_service_endpoint_validation_before_any_request():
+    """The contract (flowcheck.py): every flow is validated before any request. A ``service`` endpoint is a destination
+    with an absolute ``namespace`` and nothing else (the module's description)."""
+    from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+    from ansible_collections.microseg.segmentation.plugins.modules.prisma_flow_check import PrismaFlowCheck
+
+    module = PrismaFlowCheck()
+    ok = module.parse_endpoint({"service": " my-service ", "namespace": SVC_NS + "/"}, "flows[0].destination")
+    assert ok == {"service": "my-service", "namespace": SVC_NS}
+    for value, option, message in (
+            ({"service": "my-service", "namespace": SVC_NS}, "flows[0].source", "is a destination"),
+            ({"service": "my-service"}, "flows[0].destination", "absolute namespace"),
+            ({"service": "my-service", "namespace": SVC_NS, "tags": ["app=x"]}, "flows[0].destination", "do not mix it with tags"),
+            ({"service": "", "namespace": SVC_NS}, "flows[0].destination", "name of a TCP service")):
+        with pytest.raises(ValidationError, match=message):
+            module.parse_endpoint(value, option)
