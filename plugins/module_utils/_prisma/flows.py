@@ -215,7 +215,10 @@ class Rule:
         return Decision(side, self.action, self.label(), rule_id=self.ruleset.id, where=self.ruleset.namespace)
 
 
-class Ruleset:
+class _Object:
+    """What every console object the check reads carries: its ID, name, namespace and the policy
+    switches (absent on kinds that have none, where they read as false)."""
+
     def __init__(self, data):
         self.id = data.get("ID")
         self.name = data.get("name") or self.id or "?"
@@ -223,27 +226,27 @@ class Ruleset:
         self.propagate = bool(data.get("propagate"))
         self.disabled = bool(data.get("disabled"))
         self.fallback = bool(data.get("fallback"))
+
+
+class Ruleset(_Object):
+    def __init__(self, data):
+        super(Ruleset, self).__init__(data)
         self.subject = data.get("subject") or []
         self.incoming = [Rule(self, "incoming", i, r) for i, r in enumerate(data.get("incomingRules") or [])]
         self.outgoing = [Rule(self, "outgoing", i, r) for i, r in enumerate(data.get("outgoingRules") or [])]
 
 
-class ExternalNetwork:
+class ExternalNetwork(_Object):
     def __init__(self, data):
-        self.id = data.get("ID")
-        self.name = data.get("name") or self.id
-        self.namespace = data.get("namespace") or "/"
-        self.propagate = bool(data.get("propagate"))
+        super(ExternalNetwork, self).__init__(data)
         self.entries = list(data.get("entries") or [])
         self.parsed = parse_entries(self.entries)
         self.tags = frozenset(object_tags(data, "externalnetwork"))
 
 
-class ProcessingUnit:
+class ProcessingUnit(_Object):
     def __init__(self, data, usable_tags):
-        self.id = data.get("ID")
-        self.name = data.get("name") or self.id
-        self.namespace = data.get("namespace") or "/"
+        super(ProcessingUnit, self).__init__(data)
         self.all_tags = frozenset(object_tags(data, "processingunit"))
         self.tags = frozenset(usable_tags(self.namespace, self.all_tags))
 
@@ -262,15 +265,11 @@ def _host_key(text):
     return (text or "").strip().lower().rstrip(".")
 
 
-class TcpService:
+class TcpService(_Object):
     """A ``service`` of type TCP (reference section 2.1): where clients reach it and what implements it."""
 
     def __init__(self, data):
-        self.id = data.get("ID")
-        self.name = data.get("name") or self.id or "?"
-        self.namespace = data.get("namespace") or "/"
-        self.propagate = bool(data.get("propagate"))
-        self.disabled = bool(data.get("disabled"))
+        super(TcpService, self).__init__(data)
         self.external = bool(data.get("external"))
         self.addresses = set()
         for text in data.get("IPs") or ():
@@ -317,16 +316,11 @@ class TcpService:
         return Decision(DESTINATION, MAP, "service %s" % self.name, rule_id=self.id, where=self.namespace)
 
 
-class DependencyPolicy:
+class DependencyPolicy(_Object):
     """A service dependency policy (reference section 2.2): ``subject`` clients may use ``object`` services."""
 
     def __init__(self, data):
-        self.id = data.get("ID")
-        self.name = data.get("name") or self.id or "?"
-        self.namespace = data.get("namespace") or "/"
-        self.propagate = bool(data.get("propagate"))
-        self.disabled = bool(data.get("disabled"))
-        self.fallback = bool(data.get("fallback"))
+        super(DependencyPolicy, self).__init__(data)
         self.subject = data.get("subject") or []
         self.object = data.get("object") or []
 
