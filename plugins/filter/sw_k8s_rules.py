@@ -89,8 +89,15 @@ options:
     description:
       - The Endpoints object or the EndpointSlices of the service (one object, a list, or a list object with
         C(items)). Objects that belong to another service are skipped.
-      - Ready and not-ready addresses both count as provider pods.
+      - The provider pods of a port are its ready endpoints (EndpointSlice condition C(ready) true or unset, as
+        the Kubernetes API documents) or, when the port has none, its endpoints that are C(serving) and
+        C(terminating), as kube-proxy falls back to them since Kubernetes 1.26. Other not-ready endpoints, and
+        the C(notReadyAddresses) of an Endpoints object, are not provider pods.
+      - A named target port is resolved by every endpoint of the port, ready or not; a port whose endpoints are
+        all not ready gets no rules to the provider pods.
       - Without endpoints there are no rules to the provider pods, and a named target port cannot be resolved.
+      - The objects are parsed as M(microseg.segmentation.k8s_service_inputs) parses them, so its RV(render_input)
+        gives the same rules as the objects read by hand, and its ports and addresses are those of the rules.
     type: raw
   nodes:
     description:
@@ -182,6 +189,8 @@ _value:
         - The destination of the flow. C(label) is V(nodes), V(load balancer), V(cluster IP) or
           V(provider pods); C(addresses) is the sorted list of its addresses (host names for load
           balancers known only by name).
+        - Every address list is canonical, unique and sorted the same way as in
+          M(microseg.segmentation.k8s_service_inputs) (IPv4 first, then IPv6, then host names).
       type: dict
     protocol:
       description: V(TCP), V(UDP) or V(SCTP).

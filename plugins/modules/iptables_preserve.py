@@ -115,7 +115,7 @@ unavailable:
 import fnmatch
 import re
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
 
 TOOLS = {"ipv4": ("iptables-save", "iptables-restore"), "ipv6": ("ip6tables-save", "ip6tables-restore")}
 BUILTIN = frozenset(["INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"])
@@ -202,17 +202,7 @@ def plan_restore(snapshot, current):
     return "".join(blocks), lines
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", choices=["snapshot", "restored"], default="snapshot"),
-            snapshot=dict(type="dict"),
-            families=dict(type="list", elements="str", choices=["ipv4", "ipv6"], default=["ipv4", "ipv6"]),
-            exclude_chains=dict(type="list", elements="str", default=[]),
-        ),
-        required_if=[("state", "restored", ["snapshot"])],
-        supports_check_mode=True,
-    )
+def execute(module, connection, prepared):
     params = module.params
     exclude = params["exclude_chains"]
     result = dict(changed=False, unavailable=[])
@@ -229,7 +219,7 @@ def main():
     if params["state"] == "snapshot":
         result["rules"] = current
         result["count"] = sum(len(r) for t in current.values() for v in t.values() for r in v["rules"].values())
-        module.exit_json(**result)
+        return result
 
     restored = []
     for family in params["families"]:
@@ -244,13 +234,27 @@ def main():
             restore = module.get_bin_path(TOOLS[family][1], required=True)
             rc, out, err = module.run_command([restore, "--noflush"], data=text, binary_data=True)
             if rc != 0:
-                module.fail_json(msg="%s --noflush failed: %s" % (TOOLS[family][1], (err or out).strip()),
-                                 restored=restored, input=text, **result)
+                return dict(result, failed=True, msg="%s --noflush failed: %s" % (TOOLS[family][1], (err or out).strip()),
+                            restored=restored, input=text)
     result["restored"] = restored
     result["changed"] = bool(restored)
     if module._diff and restored:
         result["diff"] = dict(before="", after="\n".join(restored) + "\n", after_header="rules put back")
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    run_module(
+        dict(
+            state=dict(type="str", choices=["snapshot", "restored"], default="snapshot"),
+            snapshot=dict(type="dict"),
+            families=dict(type="list", elements="str", choices=["ipv4", "ipv6"], default=["ipv4", "ipv6"]),
+            exclude_chains=dict(type="list", elements="str", default=[]),
+        ),
+        execute,
+        libraries=(),
+        required_if=[("state", "restored", ["snapshot"])],
+    )
 
 
 if __name__ == "__main__":

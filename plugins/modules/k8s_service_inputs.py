@@ -80,7 +80,17 @@ notes:
     every port.
   - Requests sent - one read of the Service, one list of its EndpointSlices (or one read of its Endpoints),
     and one list of the Nodes, each by pages of 500.
-  - Ready and not-ready endpoints both count, as in C(sw_k8s_rules).
+  - The objects are parsed as the P(microseg.segmentation.sw_k8s_rules#filter) filter parses them, so both give
+    the same addresses, ports and pods for the same objects.
+  - Which endpoints count as the Service's pods follows kube-proxy and the EndpointSlice conditions the
+    Kubernetes API documents. An endpoint counts when its C(ready) condition is true or unset (unset means
+    ready; C(ready) is never true for a terminating pod unless the Service publishes not-ready addresses).
+    When no endpoint of a port is ready, the endpoints that are C(serving) and C(terminating) count instead,
+    as kube-proxy falls back to them since Kubernetes 1.26. Other not-ready endpoints, and the
+    C(notReadyAddresses) of an Endpoints object, never count.
+  - A named C(targetPort) is resolved by every endpoint of the port, ready or not, so a Service whose pods are
+    still starting has its target port and no endpoint addresses.
+  - Every list of addresses is canonical, unique and sorted (IPv4 first, then IPv6, then host names).
 seealso:
   - plugin: microseg.segmentation.sw_k8s_rules
     plugin_type: filter
@@ -174,12 +184,12 @@ service:
       type: str
       sample: 10.96.0.27
     cluster_ips:
-      description: Every cluster IP (one per IP family).
+      description: Every cluster IP (one per IP family), sorted (IPv4 first); RV(service.cluster_ip) is the primary one.
       type: list
       elements: str
       sample: [10.96.0.27]
     external_ips:
-      description: The Service's C(spec.externalIPs).
+      description: The Service's C(spec.externalIPs), sorted.
       type: list
       elements: str
       sample: []
@@ -237,7 +247,7 @@ service:
       type: str
       sample: TCP
     endpoint_addresses:
-      description: The pod addresses that serve the selected port (ready or not), sorted.
+      description: The pod addresses that serve the selected port (ready endpoints, else serving terminating ones; see the notes), sorted.
       type: list
       elements: str
       sample: [10.244.1.5, 10.244.2.7]
@@ -271,7 +281,7 @@ ports:
       description: The node port (NodePort and LoadBalancer services), else null.
       type: int
     endpoint_addresses:
-      description: The pod addresses that serve the port (ready or not), sorted.
+      description: The pod addresses that serve the port (ready endpoints, else serving terminating ones; see the notes), sorted.
       type: list
       elements: str
   sample:
@@ -327,9 +337,8 @@ render_input:
       elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._k8s.client import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
@@ -337,34 +346,20 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._k8s.client 
     K8sError,
     k8s_argument_spec,
 )
-from ansible_collections.microseg.segmentation.plugins.module_utils._k8s.inputs import K8sInputError, service_inputs
+from ansible_collections.microseg.segmentation.plugins.module_utils._k8s.inputs import service_inputs
+from ansible_collections.microseg.segmentation.plugins.module_utils._k8s.service import K8sInputError, read_objects
 
 
-def read_objects(client, params):
-    """The Service, its endpoints and the Nodes; K8sInputError when the Service does not exist."""
-    namespace, name = params["namespace"], params["name"]
-    service = client.get_service(namespace, name)
-    if service is None:
-        raise K8sInputError("service %s/%s not found" % (namespace, name))
-    source = params["endpoints_source"]
-    endpoints = None
-    if source in ("auto", "endpointslices"):
-        try:
-            endpoints = client.endpoint_slices(namespace, name)
-        except ApiError as exc:
-            if exc.status != 404 or source != "auto":
-                raise
-    if endpoints is None:
-        endpoints = client.endpoints(namespace, name)
-    nodes = []
-    if params["include_nodes"]:
-        try:
-            nodes = client.nodes(params["node_selector"])
-        except ApiError as exc:
-            if exc.status == 403:
-                exc.message += " (set include_nodes: false to read the service without the nodes)"
-            raise
-    return service, endpoints, nodes
+def check_port(params):
+    port = params["port"]
+    if port is not None and (isinstance(port, bool) or not isinstance(port, (str, int)) or (isinstance(port, int) and not 0 < port < 65536)):
+        raise ValidationError("port", "expected a port name or a number from 1 to 65535, got %r" % (port,))
+
+
+def execute(module, client, prepared):
+    params = module.params
+    service, endpoints, nodes = read_objects(client, params)
+    return service_inputs(service, endpoints, nodes, port=params["port"], protocol=params["protocol"], cluster_domain=params["cluster_domain"])
 
 
 def main():
@@ -379,26 +374,8 @@ def main():
         node_selector=dict(type="str"),
         cluster_domain=dict(type="str", default="cluster.local"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
-    params = module.params
-    port = params["port"]
-    if port is not None and (isinstance(port, bool) or not isinstance(port, (str, int)) or (isinstance(port, int) and not 0 < port < 65536)):
-        module.fail_json(msg="port: expected a port name or a number from 1 to 65535, got %r" % (port,))
-    client = None
-    try:
-        client = K8sClient(params)
-        service, endpoints, nodes = read_objects(client, params)
-        result = service_inputs(service, endpoints, nodes, port=port, protocol=params["protocol"], cluster_domain=params["cluster_domain"])
-    except (K8sError, K8sInputError) as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(**exc.to_result())
-    finally:
-        if client is not None:
-            client.close()
-    module.exit_json(changed=False, **result)
+    run_module(argument_spec, execute, connect=K8sClient, prepare=check_port,
+               libraries=[("kubernetes", HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR)], mapped_errors=(K8sError, K8sInputError))
 
 
 if __name__ == "__main__":

@@ -71,9 +71,7 @@ count:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, nsxt_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import NS_GROUPS, SECTIONS
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import POLICY_BASE
@@ -81,6 +79,11 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy
 
 def _names(results):
     return [r.get("display_name") or r.get("target_display_name") or r.get("id") or r.get("target_id") for r in results]
+
+
+def execute(module, connection, prepared):
+    objects = read(connection, module.params)
+    return dict(objects=objects, count=len(objects))
 
 
 def read(connection, params):
@@ -120,19 +123,7 @@ def main():
         section_type=dict(type="str", choices=["LAYER3", "LAYER2"], default="LAYER3"),
         members=dict(type="bool", default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    connection = None
-    try:
-        connection = NsxtConnection(module.params)
-        objects = read(connection, module.params)
-    except ApiError as exc:
-        module.fail_json(**exc.to_result())
-    finally:
-        if connection is not None:
-            connection.close()
-    module.exit_json(changed=False, objects=objects, count=len(objects))
+    run_module(argument_spec, execute, connect=NsxtConnection)
 
 
 if __name__ == "__main__":

@@ -150,60 +150,11 @@ objects:
   elements: dict
 """
 
-import re
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_cidrs
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields, tag_expression
-
-DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+\Z")
-MULTICAST = ("224.0.0.0/4", "ff00::/8")
-NETWORK_OPTIONS = (("target_networks", "targetNetworks"), ("target_udp_networks", "targetUDPNetworks"), ("excluded_networks", "excludedNetworks"))
-
-
-def _networks(value, path):
-    return validate_cidrs(value, path, allow_exclusions=True)
-
-
-def _udp_networks(value, path):
-    networks = _networks(value, path)
-    for index, network in enumerate(networks):
-        if network in MULTICAST:
-            raise ValidationError("%s[%d]" % (path, index), "multicast network %s may not be a UDP target network" % network)
-    return networks
-
-
-def _pems(value, path):
-    for index, pem in enumerate(value):
-        if "-----BEGIN CERTIFICATE-----" not in pem:
-            raise ValidationError("%s[%d]" % (path, index), "must be a PEM certificate")
-    return value
-
-
-def _duration(value, path):
-    if not DURATION.match(value):
-        raise ValidationError(path, "'%s' is not a duration such as 30m or 1h30m" % value)
-    return value
-
-
-KIND = Kind(
-    "enforcerprofile",
-    "enforcer profile",
-    common_fields("propagate", "protected") + [
-        Field("target_networks", "targetNetworks", compare="set", empty=[], convert=_networks, type="list", elements="str"),
-        Field("target_udp_networks", "targetUDPNetworks", compare="set", empty=[], convert=_udp_networks, type="list", elements="str"),
-        Field("excluded_networks", "excludedNetworks", compare="set", empty=[], convert=_networks, type="list", elements="str"),
-        Field("excluded_interfaces", "excludedInterfaces", compare="set", empty=[], type="list", elements="str"),
-        Field("ignore_expression", "ignoreExpression", compare="expression", empty=[], convert=tag_expression(), type="raw"),
-        Field("trusted_cas", "trustedCAs", compare="set", empty=[], convert=_pems, type="list", elements="str"),
-        Field("flow_report_interval", "flowReportInterval", empty="30m", convert=_duration),
-    ],
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import object_module
 
 
 def main():
-    PrismaObjectModule(KIND, "/enforcerprofiles").run()
+    object_module("enforcer_profile").run()
 
 
 if __name__ == "__main__":

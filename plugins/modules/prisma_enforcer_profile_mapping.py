@@ -113,14 +113,11 @@ objects:
   elements: dict
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import subject_object_policy
-
-KIND = subject_object_policy("enforcerprofilemappingpolicy", "enforcer profile mapping")
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import object_module
 
 
 def main():
-    PrismaObjectModule(KIND, "/enforcerprofilemappingpolicies").run()
+    object_module("enforcer_profile_mapping").run()
 
 
 if __name__ == "__main__":

@@ -123,28 +123,11 @@ objects:
   elements: dict
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import validate_network_entries
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaAdapter, PrismaObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields
-
-KIND = Kind(
-    "externalnetwork",
-    "external network",
-    common_fields("propagate", "protected") + [
-        Field("entries", "entries", compare="set", empty=[], convert=validate_network_entries, type="list", elements="str"),
-    ],
-    create_requires=[("entries", "entries")],
-)
-
-
-class ExternalNetworkAdapter(PrismaAdapter):
-    def required_tags(self, name):
-        return ["externalnetwork:name=%s" % name]
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import object_module
 
 
 def main():
-    PrismaObjectModule(KIND, "/externalnetworks", ExternalNetworkAdapter).run()
+    object_module("external_network").run()
 
 
 if __name__ == "__main__":

@@ -274,8 +274,8 @@ class PrismaFlowCheck(FlowCheck):
         for name in chain_of(base):
             record = {"name": name}
             try:
-                dummy, actions, dummy2 = connection.request("GET", "/putrafficactions", namespace=name)
-                dummy, prefixes, dummy2 = connection.request("GET", "/tagprefixes", namespace=name)
+                actions = connection.request("GET", "/putrafficactions", namespace=name)
+                prefixes = connection.request("GET", "/tagprefixes", namespace=name)
             except ApiError as exc:
                 if name != base and exc.status in (401, 403):
                     break  # an ancestor these credentials may not read: Inherit, no tag prefixes

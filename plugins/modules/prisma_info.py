@@ -80,68 +80,43 @@ count:
 
 import posixpath
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, MASK, REQUESTS_IMPORT_ERROR, ApiError
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaConnection, prisma_argument_spec, quote_filter_value
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import OBJECTS
 
-RESOURCES = {
-    "namespace": "/namespaces",
-    "external_network": "/externalnetworks",
-    "network_ruleset": "/networkrulesetpolicies",
-    "tcp_service": "/services",
-    "service_dependency_policy": "/servicedependencypolicies",
-    "enforcer_profile": "/enforcerprofiles",
-    "enforcer_profile_mapping": "/enforcerprofilemappingpolicies",
-}
-SECRET_ATTRIBUTES = ("TLSCertificateKey", "OIDCClientSecret")
+
+def execute(module, connection, prepared):
+    params = module.params
+    kind, resource, dummy = OBJECTS[params["kind"]]
+    filters = []
+    if params["name"] is not None:
+        name = params["name"]
+        if params["kind"] == "namespace" and not name.startswith("/"):
+            name = posixpath.join(connection.namespace, name)
+        filters.append("name == %s" % quote_filter_value(name))
+    if params["filter"]:
+        filters.append("(%s)" % params["filter"])
+    query = {}
+    if filters:
+        query["q"] = " and ".join(filters)
+    if params["recursive"]:
+        query["recursive"] = "true"
+    if params["propagated"]:
+        query["propagated"] = "true"
+    objects = [kind.mask(obj) for obj in connection.list_all(resource, params=query)]
+    return dict(objects=objects, count=len(objects))
 
 
 def main():
     argument_spec = prisma_argument_spec()
     argument_spec.update(
-        kind=dict(type="str", required=True, choices=list(RESOURCES)),
+        kind=dict(type="str", required=True, choices=list(OBJECTS)),
         name=dict(type="str"),
         filter=dict(type="str"),
         recursive=dict(type="bool", default=False),
         propagated=dict(type="bool", default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    params = module.params
-    connection = None
-    try:
-        connection = PrismaConnection(params)
-        filters = []
-        if params["name"] is not None:
-            name = params["name"]
-            if params["kind"] == "namespace" and not name.startswith("/"):
-                name = posixpath.join(connection.namespace, name)
-            filters.append("name == %s" % quote_filter_value(name))
-        if params["filter"]:
-            filters.append("(%s)" % params["filter"])
-        query = {}
-        if filters:
-            query["q"] = " and ".join(filters)
-        if params["recursive"]:
-            query["recursive"] = "true"
-        if params["propagated"]:
-            query["propagated"] = "true"
-        objects = connection.list_all(RESOURCES[params["kind"]], params=query)
-    except ValidationError as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(**exc.to_result())
-    finally:
-        if connection is not None:
-            connection.close()
-    for obj in objects:
-        for attribute in SECRET_ATTRIBUTES:
-            if obj.get(attribute):
-                obj[attribute] = MASK
-    module.exit_json(changed=False, objects=objects, count=len(objects))
+    run_module(argument_spec, execute, connect=PrismaConnection)
 
 
 if __name__ == "__main__":

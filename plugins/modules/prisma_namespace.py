@@ -163,89 +163,11 @@ objects:
   elements: dict
 """
 
-import copy
-import posixpath
-import re
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaAdapter, PrismaObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields
-
-ACTIONS = {"allow": "Allow", "reject": "Reject", "inherit": "Inherit"}
-SHORT_NAME = re.compile(r"^[a-zA-Z0-9_-]+\Z")
-
-
-def _tag_prefixes(value, path):
-    for index, tag_prefix in enumerate(value):
-        if not tag_prefix or " " in tag_prefix:
-            raise ValidationError("%s[%d]" % (path, index), "'%s' is not a valid tag prefix" % tag_prefix)
-    return value
-
-
-def rules(params, prefix, task):
-    name = params["name"]
-    short = posixpath.basename(name) if name.startswith("/") else name
-    if prefix and name.startswith("/"):
-        raise ValidationError(prefix + "name", "'%s': give the short name in the list form; the parent is the namespace option" % name)
-    if not SHORT_NAME.match(short or ""):
-        raise ValidationError(prefix + "name", "'%s' is not a valid namespace name: use letters, digits, '-' and '_'" % name)
-    desired = {}
-    if params.get("discovery_mode") is not None:
-        action = "Allow" if params["discovery_mode"] else "Reject"
-        desired["defaultPUIncomingTrafficAction"] = action
-        desired["defaultPUOutgoingTrafficAction"] = action
-    return desired
-
-
-KIND = Kind(
-    "namespace",
-    "namespace",
-    common_fields("protected") + [
-        Field("type", "type", create_only=True, empty="Default", choices=["Default", "Tenant", "CloudAccount", "Group", "Kubernetes", "ECS"]),
-        Field("discovery_mode", type="bool"),
-        Field("default_incoming_action", "defaultPUIncomingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS)),
-        Field("default_outgoing_action", "defaultPUOutgoingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS)),
-        Field("tag_prefixes", "tagPrefixes", compare="set", empty=[], convert=_tag_prefixes, type="list", elements="str", no_log=False),
-    ],
-    rules=rules,
-    mutually_exclusive=[("discovery_mode", "default_incoming_action"), ("discovery_mode", "default_outgoing_action")],
-)
-
-
-class NamespaceAdapter(PrismaAdapter):
-    """Namespaces are stored under their absolute path and listed from their parent."""
-
-    def _split(self, name):
-        if name.startswith("/"):
-            return posixpath.dirname(name) or "/", posixpath.basename(name)
-        return self.namespace, name
-
-    def find(self, name):
-        parent, short = self._split(name)
-        self.namespace = parent
-        return super(NamespaceAdapter, self).find(short)
-
-    def api_name(self, name):
-        return posixpath.join(self.namespace, name)
-
-    def name_of(self, obj):
-        return posixpath.basename(obj.get("name", ""))
-
-    def create_body(self, name, body):
-        body = copy.deepcopy(body)
-        body["name"] = self._split(name)[1]
-        return body
-
-    def predict_create(self, change):
-        predicted = self.create_body(change.name, change.body)
-        predicted["name"] = self.api_name(predicted["name"])
-        predicted["namespace"] = self.namespace
-        return predicted
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import object_module
 
 
 def main():
-    PrismaObjectModule(KIND, "/namespaces", NamespaceAdapter).run()
+    object_module("namespace").run()
 
 
 if __name__ == "__main__":

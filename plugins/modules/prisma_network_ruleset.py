@@ -253,75 +253,11 @@ objects:
   elements: dict
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, canon_expression
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_protocol_ports
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields, tag_expression
-
-RULE_SPEC = dict(
-    action=dict(type="str", choices=["allow", "reject"], default="allow"),
-    object=dict(type="raw", required=True),
-    protocol_ports=dict(type="list", elements="str", default=["any"]),
-    logs_disabled=dict(type="bool", default=False),
-    observation_enabled=dict(type="bool", default=False),
-    name=dict(type="str"),
-)
-
-
-def canon_rules(rules):
-    """Rules compared as a multiset, each with the API defaults filled in."""
-    canon = []
-    for rule in rules or []:
-        canon.append((
-            rule.get("action") or "Allow",
-            canon_expression(rule.get("object")),
-            tuple(sorted(p.lower() for p in rule.get("protocolPorts") or [])),
-            bool(rule.get("logsDisabled")),
-            bool(rule.get("observationEnabled")),
-            rule.get("name") or "",
-        ))
-    return tuple(sorted(canon, key=repr))
-
-
-def build_rules(rules, option):
-    built = []
-    for index, rule in enumerate(rules):
-        path = "%s[%d]." % (option, index)
-        api_rule = {
-            "action": rule["action"].capitalize(),
-            "object": tag_expression(strict=True)(rule["object"], path + "object"),
-            "protocolPorts": validate_protocol_ports(rule["protocol_ports"], path + "protocol_ports"),
-            "logsDisabled": rule["logs_disabled"],
-            "observationEnabled": rule["observation_enabled"],
-        }
-        if rule.get("name"):
-            if len(rule["name"]) > 16:
-                raise ValidationError(path + "name", "must be at most 16 characters long")
-            api_rule["name"] = rule["name"]
-        built.append(api_rule)
-    seen = {}
-    for index, api_rule in enumerate(built):
-        key = canon_rules([dict(api_rule, name="")])
-        if key in seen:
-            raise ValidationError(option, "rules %d and %d are duplicates (same action, object and protocol ports)" % (seen[key], index))
-        seen[key] = index
-    return built
-
-
-KIND = Kind(
-    "networkrulesetpolicy",
-    "network ruleset",
-    common_fields("propagate", "disabled", "fallback", "protected") + [
-        Field("subject", "subject", compare="expression", empty=[], convert=tag_expression(strict=True), type="raw"),
-        Field("incoming_rules", "incomingRules", compare=canon_rules, empty=[], convert=build_rules, type="list", elements="dict", options=RULE_SPEC),
-        Field("outgoing_rules", "outgoingRules", compare=canon_rules, empty=[], convert=build_rules, type="list", elements="dict", options=RULE_SPEC),
-    ],
-    create_requires=[("subject", "subject")],
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import object_module
 
 
 def main():
-    PrismaObjectModule(KIND, "/networkrulesetpolicies").run()
+    object_module("network_ruleset").run()
 
 
 if __name__ == "__main__":

@@ -121,15 +121,11 @@ objects:
   elements: dict
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import subject_object_policy
-
-# every group and Kubernetes namespace comes with a policy named default: never tagged, never purged
-KIND = subject_object_policy("servicedependencypolicy", "service dependency policy", reserved_names=("default",))
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import object_module
 
 
 def main():
-    PrismaObjectModule(KIND, "/servicedependencypolicies").run()
+    object_module("service_dependency_policy").run()
 
 
 if __name__ == "__main__":

@@ -244,84 +244,11 @@ objects:
   elements: dict
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import (
-    ValidationError,
-    validate_cidrs,
-    validate_hostname,
-    validate_ip_address,
-    validate_port,
-)
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields, tag_expression
-
-TLS_MODES = {"public_ca": "Aporeto", "custom": "External", "letsencrypt": "LetsEncrypt", "none": "None"}
-
-
-def _hosts(hosts, path):
-    return [validate_hostname(h, "%s[%d]" % (path, i)) for i, h in enumerate(hosts)]
-
-
-def _ips(ips, path):
-    ips = [validate_ip_address(ip, "%s[%d]" % (path, i)) for i, ip in enumerate(ips)]
-    if len(set(ips)) != len(ips):
-        raise ValidationError(path, "lists the same address twice")
-    return ips
-
-
-def _pem(marker):
-    def convert(value, path):
-        if "-----BEGIN %s" % marker not in value:
-            raise ValidationError(path, "must be PEM text containing a '-----BEGIN %s' block" % marker)
-        return value
-    return convert
-
-
-def rules(params, prefix, task):
-    desired = {"type": "TCP"}
-    if params.get("public_port") is not None and params.get("public_port") == params.get("exposed_port"):
-        raise ValidationError(prefix + "public_port", "must differ from exposed_port (%s)" % params["exposed_port"])
-    if params.get("external"):
-        for option in ("port", "public_port"):
-            if params.get(option):
-                raise ValidationError(prefix + option, "must not be set for an external service (external=true)")
-        desired["port"] = 0
-        desired["publicApplicationPort"] = 0
-    if params.get("tls_mode") == "custom" and not params.get("tls_certificate"):
-        raise ValidationError(prefix + "tls_certificate", "is required when tls_mode is 'custom'")
-    if params.get("proxy_protocol") and not params.get("proxy_protocol_subnets"):
-        raise ValidationError(prefix + "proxy_protocol_subnets", "is required when proxy_protocol is true: list the load balancers' subnets")
-    return desired
-
-
-KIND = Kind(
-    "service",
-    "TCP service",
-    common_fields("propagate", "disabled", "protected") + [
-        Field(None, "type", empty="HTTP"),
-        Field("hosts", "hosts", compare="set", empty=[], convert=_hosts, type="list", elements="str"),
-        Field("ips", "IPs", compare="set", empty=[], convert=_ips, type="list", elements="str"),
-        Field("exposed_port", "exposedPort", empty=0, convert=validate_port, type="int"),
-        Field("port", "port", empty=0, convert=validate_port, type="int"),
-        Field("public_port", "publicApplicationPort", empty=0, convert=validate_port, type="int"),
-        Field("selectors", "selectors", compare="expression", empty=[], convert=tag_expression(), type="raw"),
-        Field("tls_mode", "TLSType", empty="Aporeto", convert=lambda v, p: TLS_MODES[v], choices=list(TLS_MODES)),
-        Field("tls_certificate", "TLSCertificate", empty="", convert=_pem("CERTIFICATE")),
-        Field("tls_certificate_key", "TLSCertificateKey", secret=True, empty="", convert=_pem("")),
-        Field("tls_only", "exposedServiceIsTLS", empty=False, type="bool", aliases=["exposed_service_is_tls"]),
-        Field("proxy_protocol", "proxyProtocolEnabled", empty=False, type="bool"),
-        Field("proxy_protocol_subnets", "proxyProtocolSubnets", compare="set", empty=[], convert=validate_cidrs, type="list", elements="str"),
-        Field("proxy_protocol_preserve_header", "proxyProtocolPreserveHeader", empty=False, type="bool"),
-        Field("external", "external", empty=False, type="bool"),
-        Field("trusted_cas", "trustedCertificateAuthorities", empty="", convert=_pem("CERTIFICATE")),
-    ],
-    create_requires=[("exposedPort", "exposed_port"), ("port", "port"), (("hosts", "IPs"), "hosts or ips")],
-    rules=rules,
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import object_module
 
 
 def main():
-    PrismaObjectModule(KIND, "/services").run()
+    object_module("tcp_service").run()
 
 
 if __name__ == "__main__":

@@ -80,10 +80,7 @@ epoch:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwConnection, sw_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwDirectory
@@ -115,47 +112,37 @@ def plan(workspace, state, number):
     return False, workspace
 
 
+def prepare(params):
+    check_workspace_options(params)
+    return parse_version(params)
+
+
+def execute(module, connection, number):
+    params = module.params
+    before = SwDirectory(connection).workspace(params)
+    changed, after = plan(before, params["state"], number)
+    result = dict(changed=changed)
+    if changed and not module.check_mode:
+        path = "/applications/%s" % before["id"]
+        if params["state"] == "enabled":
+            body = {"version": "p%d" % number} if number is not None else {}
+            answer = connection.request("POST", path + "/enable_enforce", body=body) or {}
+            result["epoch"] = answer.get("epoch")
+        else:
+            connection.request("POST", path + "/disable_enforce")
+        after = connection.get(path) or after
+    result["workspace"] = after
+    if module._diff:
+        result["diff"] = dict(before=dict((k, before.get(k)) for k in VIEW), after=dict((k, after.get(k)) for k in VIEW),
+                              before_header=before.get("name"), after_header=before.get("name"))
+    return result
+
+
 def main():
     spec = sw_argument_spec()
     spec.update(workspace_spec())
     spec.update(state=dict(type="str", choices=["enabled", "disabled"], default="enabled"), version=dict(type="str"))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    params = module.params
-    try:
-        check_workspace_options(params)
-        number = parse_version(params)
-    except ValidationError as exc:
-        module.fail_json(msg=str(exc))
-    connection = None
-    result = {}
-    try:
-        connection = SwConnection(params)
-        before = SwDirectory(connection).workspace(params)
-        changed, after = plan(before, params["state"], number)
-        result = dict(changed=changed)
-        if changed and not module.check_mode:
-            path = "/applications/%s" % before["id"]
-            if params["state"] == "enabled":
-                body = {"version": "p%d" % number} if number is not None else {}
-                answer = connection.request("POST", path + "/enable_enforce", body=body) or {}
-                result["epoch"] = answer.get("epoch")
-            else:
-                connection.request("POST", path + "/disable_enforce")
-            after = connection.get(path) or after
-        result["workspace"] = after
-        if module._diff:
-            result["diff"] = dict(before=dict((k, before.get(k)) for k in VIEW), after=dict((k, after.get(k)) for k in VIEW),
-                                  before_header=before.get("name"), after_header=before.get("name"))
-    except (ReconcileError, ValidationError) as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(**exc.to_result())
-    finally:
-        if connection is not None:
-            connection.close()
-    module.exit_json(**result)
+    run_module(spec, execute, connect=SwConnection, prepare=prepare)
 
 
 if __name__ == "__main__":

@@ -75,10 +75,10 @@ count:
   sample: 3
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.six.moves.urllib.parse import quote
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwConnection, sw_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.scopes import find_scope
 
@@ -115,6 +115,20 @@ def list_objects(connection, params):
     return objects
 
 
+def check_options(params):
+    if params["kind"] == "intent" and params["name"] is not None:
+        raise ValidationError("name", "intents have no name; list them without it")
+    if params["scope"] is not None and params["kind"] not in ("inventory_filter", "workspace", "orchestrator"):
+        raise ValidationError("scope", "only for kind inventory_filter, workspace or orchestrator")
+    if params["details"] and params["kind"] != "workspace":
+        raise ValidationError("details", "only for kind workspace")
+
+
+def execute(module, connection, prepared):
+    objects = list_objects(connection, module.params)
+    return dict(objects=objects, count=len(objects))
+
+
 def main():
     argument_spec = sw_argument_spec()
     argument_spec.update(
@@ -123,30 +137,7 @@ def main():
         scope=dict(type="str"),
         details=dict(type="bool", default=False),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_if=[("kind", "orchestrator", ["scope"])],
-    )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    params = module.params
-    if params["kind"] == "intent" and params["name"] is not None:
-        module.fail_json(msg="name: intents have no name; list them without it")
-    if params["scope"] is not None and params["kind"] not in ("inventory_filter", "workspace", "orchestrator"):
-        module.fail_json(msg="scope: only for kind inventory_filter, workspace or orchestrator")
-    if params["details"] and params["kind"] != "workspace":
-        module.fail_json(msg="details: only for kind workspace")
-    connection = None
-    try:
-        connection = SwConnection(params)
-        objects = list_objects(connection, params)
-    except ApiError as exc:
-        module.fail_json(**exc.to_result())
-    finally:
-        if connection is not None:
-            connection.close()
-    module.exit_json(changed=False, objects=objects, count=len(objects))
+    run_module(argument_spec, execute, connect=SwConnection, prepare=check_options, required_if=[("kind", "orchestrator", ["scope"])])
 
 
 if __name__ == "__main__":

@@ -188,33 +188,16 @@ ip_addresses:
   sample: [10.10.1.11, 10.10.1.12]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
-from ansible_collections.microseg.segmentation.plugins.module_utils._vsphere.common import (
-    HAS_PYVMOMI,
-    PYVMOMI_IMPORT_ERROR,
-    VsphereError,
-    vsphere_argument_spec,
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import REQUESTS
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
+from ansible_collections.microseg.segmentation.plugins.module_utils._vsphere.common import PYVMOMI, vsphere_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._vsphere.membership import find_vms, select_options_spec
 
 
 def main():
     argument_spec = vsphere_argument_spec()
     argument_spec.update(select_options_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_PYVMOMI:
-        module.fail_json(msg=missing_required_lib("pyvmomi"), exception=PYVMOMI_IMPORT_ERROR)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    try:
-        result = find_vms(module.params)
-    except VsphereError as exc:
-        module.fail_json(msg=str(exc))
-    except ApiError as exc:
-        module.fail_json(**exc.to_result())
-    module.exit_json(changed=False, **result)
+    run_module(argument_spec, lambda module, connection, prepared: find_vms(module.params), libraries=(PYVMOMI, REQUESTS))
 
 
 if __name__ == "__main__":

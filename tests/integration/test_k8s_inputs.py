@@ -356,7 +356,7 @@ def test_missing_port_fails_listing_the_ports(results):
 
 def test_unresolved_named_target_port_fails(results):
     assert failed(results['unresolved_target']) == (
-        "port http (80/TCP) of service inputs/idle has the named target port 'http', which cannot be resolved to a number: "
+        "service.spec.ports[0].targetPort: port http (80/TCP) of service inputs/idle has the named target port 'http', which cannot be resolved to a number: "
         "the service has no endpoints (no running pod matches its selector)")
 
 

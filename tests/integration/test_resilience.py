@@ -163,6 +163,44 @@ def test_app_credential_login_and_no_token_in_output(lab, client, namespace, tmp
     assert 'eyJ' not in out  # no JWT, issued or static, is printed
 
 
+def test_app_credential_login_is_retried(lab, client, namespace, tmp_path):
+    lab_json = json.loads((lab.dir / 'lab.json').read_text())
+    env = {'PRISMA_TOKEN': '', 'PRISMA_APP_CREDENTIAL': lab_json['prisma']['app_credential'], 'PRISMA_CA_PATH': ''}
+    client.admin('POST', '/_lab/counters/reset')
+    client.faults({'method': 'POST', 'path': '/issue', 'status': 503, 'count': 1})
+    rc, out = run_tasks(lab, tmp_path, [ruleset_task(namespace)], extra_env=env)
+    assert rc == 0, out
+    routes = client.counters()['routes']
+    assert routes.get('POST /issue') == 2  # refused once, then the token
+    assert routes['POST /networkrulesetpolicies'] == 1
+
+
+def test_nsx_session_login_is_retried_and_logs_out(lab, tmp_path):
+    nsx = 'https://' + lab.env['NSXT_HOST']
+    ca = lab.env['NSXT_CA_PATH']
+
+    def admin(method, path, body=None):
+        resp = requests.request(method, nsx + path, json=body, verify=ca, timeout=30)
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
+
+    admin('POST', '/_lab/counters/reset')
+    admin('PUT', '/_lab/faults', {'rules': [{'method': 'POST', 'path': '/api/session/create', 'status': 503, 'count': 1}]})
+    try:
+        task = {'name': 'Read with a session', 'microseg.segmentation.nsxt_info': {'kind': 'ns_group', 'session': True},
+                'register': 'nsx_groups'}
+        check = {'name': 'Check', 'ansible.builtin.assert': {'that': ['nsx_groups.count == nsx_groups.objects | length', 'nsx_groups is not changed']}}
+        rc, out = run_tasks(lab, tmp_path, [task, check], verbosity='-vvv')
+    finally:
+        admin('DELETE', '/_lab/faults')
+    assert rc == 0, out
+    routes = admin('GET', '/_lab/counters')['routes']
+    assert routes.get('POST /api/session/create') == 2  # refused once, then the session
+    assert routes.get('GET /api/v1/ns-groups') == 1  # the XSRF token and the cookie were accepted
+    assert routes.get('POST /api/session/destroy') == 1
+    assert lab.env['NSXT_PASSWORD'] not in out
+
+
 def test_certificate_key_never_printed(lab, client, namespace, tmp_path):
     key = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbC0xMjM0NTY3ODkw\n-----END PRIVATE KEY-----'
     cert = '-----BEGIN CERTIFICATE-----\nY2VydGlmaWNhdGUtbWF0ZXJpYWw=\n-----END CERTIFICATE-----'

@@ -19,16 +19,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import Runner
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 
 VERDICTS = ("allow", "deny")
 IP_PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmp6": 58}
 
 
-class FlowCheckError(Exception):
+class FlowCheckError(MicrosegError):
     """Something the check cannot evaluate (an endpoint that selects no workload, say)."""
 
 
@@ -231,8 +230,8 @@ def format_table(results):
     return lines
 
 
-class FlowCheck:
-    """What a product's flow-check module declares; ``run()`` does the rest.
+class FlowCheck(Runner):
+    """What a product's flow-check module declares; ``run()`` (the shared :class:`Runner`) does the rest.
 
     Subclasses set ``endpoint_keys`` (the keys an endpoint mapping may have), ``string_key`` (what
     a plain string endpoint means), and implement ``connection_spec()``, ``connect(params)`` and
@@ -343,28 +342,14 @@ class FlowCheck:
                 r["name"], r["expect"], r["verdict"], "; ".join(d["label"] for d in r["decided_by"]) or "nothing"))
         return "%s; %d not: %s" % (summary["summary"], len(parts), " | ".join(parts))
 
-    def run(self):
-        module = AnsibleModule(argument_spec=self.argument_spec(), supports_check_mode=True)
-        if not HAS_REQUESTS:
-            module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        try:
-            self.check_task(module.params)
-            flows = self.parse_flows(module.params["flows"])
-        except ValidationError as exc:
-            module.fail_json(msg=str(exc))
-        connection = None
-        try:
-            connection = self.connect(module.params)
-            evaluate = self.load(connection, module.params, flows)
-            results = self.evaluate_all(evaluate, flows)
-        except (ValidationError, FlowCheckError) as exc:
-            module.fail_json(msg=str(exc))
-        except ApiError as exc:
-            module.fail_json(**exc.to_result())
-        finally:
-            if connection is not None:
-                connection.close()
-        summary = self.summarise(results)
+    def prepare(self, module):
+        """Every flow validated before any request."""
+        self.check_task(module.params)
+        return self.parse_flows(module.params["flows"])
+
+    def execute(self, module, connection, flows):
+        evaluate = self.load(connection, module.params, flows)
+        summary = self.summarise(self.evaluate_all(evaluate, flows))
         if summary["mismatches"] and module.params["fail_on_mismatch"]:
-            module.fail_json(msg=self.mismatch_message(summary), **summary)
-        module.exit_json(changed=False, **summary)
+            return dict(summary, failed=True, msg=self.mismatch_message(summary))
+        return summary

@@ -1,11 +1,17 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Product-neutral HTTP client for the collection's REST modules.
+"""Product-neutral HTTP client for the collection's REST modules, and the connection contract.
 
 One ``requests`` session per module run, timeouts on every call, TLS verification
 on by default, bounded exponential backoff with jitter that honours ``Retry-After``,
 and a write-retry policy decided by the caller (a write is retried only when a retry
 cannot create a duplicate).
+
+The contract every product connection keeps (:class:`Connection`): ``request()`` returns the
+decoded body of a 2xx answer and raises :class:`ApiError` otherwise; ``send()`` takes the same
+arguments and returns the whole :class:`Response` (``status``, ``data``, ``headers``) for the
+few callers that need headers (paging totals, a login's token). Logins go through the same
+client, so they have its retries and TLS settings.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,13 +35,19 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
+
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 MASK = "********"
 
 
-class ApiError(Exception):
+# (name, importable, import traceback) of the library every REST module needs; see _core/runner.py
+REQUESTS = ("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR)
+
+
+class ApiError(MicrosegError):
     """An API call failed: carries the status, the request and the server's message."""
 
     def __init__(self, message, status=None, method=None, url=None, response=None, request_body=None):
@@ -46,6 +58,9 @@ class ApiError(Exception):
         self.url = url
         self.response = response
         self.request_body = request_body
+
+    def __str__(self):
+        return self.message
 
     def to_result(self):
         """The keys a module adds to ``fail_json`` for this error."""
@@ -89,6 +104,21 @@ def _retry_after_seconds(header_value):
     if parsed is None:
         return None
     return max(0.0, parsed.timestamp() - time.time())
+
+
+class Response:
+    """A 2xx answer: ``status`` (int), ``data`` (the decoded JSON body, the text when it is not
+    JSON, None when empty) and ``headers`` (case-insensitive mapping)."""
+
+    __slots__ = ("status", "data", "headers")
+
+    def __init__(self, status, data, headers):
+        self.status = status
+        self.data = data
+        self.headers = headers
+
+    def __repr__(self):
+        return "Response(%r, %r)" % (self.status, self.data)
 
 
 class HttpClient:
@@ -142,9 +172,12 @@ class HttpClient:
         base = min(self.max_backoff, self.backoff * (2 ** attempt))
         return base * (0.5 + random.random() / 2)
 
-    def request(self, method, path, params=None, body=None, headers=None, retry_write=False):
-        """Send one request; return ``(status, data, response_headers)``.
+    def request(self, method, path, params=None, body=None, headers=None, retry_write=False, form=None, cert=None):
+        """Send one request; return its :class:`Response` (ApiError unless the status is 2xx).
 
+        ``body`` is sent as JSON, ``form`` (a dict) as ``application/x-www-form-urlencoded``
+        (a login form: its values stay out of every error). ``cert`` is a client certificate
+        for this request only (``(cert_path, key_path)``).
         Reads are always retried on connection errors and on 429/502/503/504.
         Writes are retried only when ``retry_write`` is true (the caller knows a
         replay cannot create a duplicate).
@@ -153,6 +186,10 @@ class HttpClient:
         url = self.base_url + path
         retryable = method in READ_METHODS or retry_write
         payload = None if body is None else json.dumps(body)
+        if form is not None:
+            payload = form
+            headers = dict(headers or {}, **{"Content-Type": "application/x-www-form-urlencoded"})
+        cert = cert or self.session.cert
         started = time.time()
         attempt = 0
         while True:
@@ -161,7 +198,7 @@ class HttpClient:
                 prepared = self.session.prepare_request(requests.Request(method, url, params=params, data=payload, headers=headers))
                 if self.signer is not None:
                     self.signer(prepared)
-                settings = self.session.merge_environment_settings(prepared.url, {}, None, self.verify, self.session.cert)
+                settings = self.session.merge_environment_settings(prepared.url, {}, None, self.verify, cert)
                 resp = self.session.send(prepared, timeout=self.timeout, **settings)
             except requests.exceptions.SSLError as exc:
                 raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
@@ -180,7 +217,7 @@ class HttpClient:
             data = self._decode(resp)
             if not 200 <= resp.status_code < 300:
                 raise self._error(resp, data, method, url, body)
-            return resp.status_code, data, resp.headers
+            return Response(resp.status_code, data, resp.headers)
 
     def _may_retry(self, attempt, started):
         return attempt < self.retries and (time.time() - started) < self.max_retry_time
@@ -209,3 +246,36 @@ class HttpClient:
             response=redact(data, self.secrets),
             request_body=redact(body, self.secrets),
         )
+
+
+class Connection:
+    """The base of every product connection: one :class:`HttpClient` (``self.client``), set up by
+    the product's ``__init__`` (which logs in through ``self.client`` when the product needs it).
+
+    A product overrides ``send()`` to add what its API needs on every request (a header, a path
+    prefix, which writes are safe to retry) and keeps its signature; everything else is shared.
+    """
+
+    client = None
+
+    def send(self, method, path, **kwargs):
+        """One request; the whole :class:`Response`."""
+        return self.client.request(method, path, **kwargs)
+
+    def request(self, method, path, **kwargs):
+        """One request; the decoded body of the answer."""
+        return self.send(method, path, **kwargs).data
+
+    def get(self, path, **kwargs):
+        """One object, or None when the API answers 404."""
+        try:
+            return self.request("GET", path, **kwargs)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def close(self):
+        """Log out where the product has a session, and release the connections."""
+        if self.client is not None:
+            self.client.session.close()

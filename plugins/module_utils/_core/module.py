@@ -9,15 +9,16 @@ __metaclass__ = type
 
 import copy
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ApiError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import REQUESTS
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import Ownership, check_ownership_options, ownership_argument_spec
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Declared, Reconciler, ReconcileError
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import HAS_NETADDR, NETADDR_IMPORT_ERROR, ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Declared, Reconciler
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import Runner
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import NETADDR, ValidationError
 
 
 def list_form_argument_spec(item_spec=None):
@@ -66,8 +67,9 @@ class _ObjectAnsibleModule(AnsibleModule):
         super(_ObjectAnsibleModule, self).fail_json(msg=msg, **kwargs)
 
 
-class ObjectModule:
-    """What a thin object module declares (its ``Kind``, API resource and adapter); ``run()`` does the rest.
+class ObjectModule(Runner):
+    """What a thin object module declares (its ``Kind``, API resource and adapter); ``run()`` (the
+    shared :class:`Runner`) does the rest.
 
     A product subclass provides ``connection_spec()``, ``connect(params)`` and ``tag_scheme`` (how its
     objects carry the management and owner tags; None when they carry none, and then there is no purge).
@@ -79,6 +81,7 @@ class ObjectModule:
     """
 
     tag_scheme = None
+    libraries = (REQUESTS, NETADDR)
 
     # The options that identify an object (all required, per object); most kinds have a name.
     key_options = ("name",)
@@ -161,45 +164,35 @@ class ObjectModule:
             declared.append(Declared(self.identity(values), desired, state, values, prefix))
         return declared
 
-    def run(self):
-        module = _ObjectAnsibleModule(
+    def build_module(self):
+        return _ObjectAnsibleModule(
             self.kind.item_spec(),
             argument_spec=self.argument_spec(),
             supports_check_mode=True,
             mutually_exclusive=self.kind.mutually_exclusive,
             required_together=self.kind.required_together,
         )
-        if not HAS_REQUESTS:
-            module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        if not HAS_NETADDR:
-            module.fail_json(msg=missing_required_lib("netaddr"), exception=NETADDR_IMPORT_ERROR)
+
+    def prepare(self, module):
+        """Every object validated and built before any request: ``(task, declared)``."""
         params = module.params
         if params["parallel"] < 1 or params["parallel"] > 32:
-            module.fail_json(msg="parallel: must be between 1 and 32, got %d" % params["parallel"])
-        try:
-            task = Task(params, check_mode=module.check_mode, diff=module._diff, ownership=self.ownership(params))
-            declared = self.declare(params, task)
-        except ValidationError as exc:
-            module.fail_json(msg=str(exc))
-        connection = None
-        try:
-            connection = self.connect(params)
-            adapter = self.adapter_class(connection, self.kind, task, self.resource)
-            for item in declared:
-                # keys that name other objects become canonical once the adapter has read them
-                item.key = adapter.canonical(item.key, item.state)
-            reconciler = Reconciler(self.kind, adapter, check_mode=module.check_mode, parallel=params["parallel"])
-            if not task.list_form:
-                result = reconciler.ensure(declared[0], want_diff=module._diff)
-            else:
-                result = reconciler.ensure_many(declared, purge=params.get("purge", False), want_diff=module._diff)
-        except (ValidationError, ReconcileError) as exc:
-            module.fail_json(msg=str(exc))
-        except ApiError as exc:
-            module.fail_json(**exc.to_result())
-        finally:
-            if connection is not None:
-                connection.close()
+            raise ValidationError("parallel", "must be between 1 and 32, got %d" % params["parallel"])
+        task = Task(params, check_mode=module.check_mode, diff=module._diff, ownership=self.ownership(params))
+        return task, self.declare(params, task)
+
+    def execute(self, module, connection, prepared):
+        task, declared = prepared
+        params = module.params
+        adapter = self.adapter_class(connection, self.kind, task, self.resource)
+        for item in declared:
+            # keys that name other objects become canonical once the adapter has read them
+            item.key = adapter.canonical(item.key, item.state)
+        reconciler = Reconciler(self.kind, adapter, check_mode=module.check_mode, parallel=params["parallel"])
+        if not task.list_form:
+            result = reconciler.ensure(declared[0], want_diff=module._diff)
+        else:
+            result = reconciler.ensure_many(declared, purge=params.get("purge", False), want_diff=module._diff)
         if result.get("failed_objects"):
-            module.fail_json(**result)
-        module.exit_json(**result)
+            result["failed"] = True
+        return result

@@ -17,10 +17,11 @@ import copy
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, MASK
 
 
-class ReconcileError(Exception):
+class ReconcileError(MicrosegError):
     """Input that is only known to be wrong once the existing object has been read."""
 
 
@@ -127,10 +128,12 @@ class Kind:
     API attribute is copied (through its ``convert``) by ``build``. ``reserved_names`` are objects
     the product makes by itself (a namespace's ``default`` dependency policy): never tagged, never
     purged. ``mutually_exclusive`` and ``required_together`` apply to every object, single or item.
+    ``secret_attributes`` are API attributes that are secret though no option sets them; they are
+    masked with those of the ``secret`` Fields wherever an object is shown.
     """
 
     def __init__(self, name, title, fields, create_requires=(), identity="name", rules=None, reserved_names=(),
-                 mutually_exclusive=(), required_together=()):
+                 mutually_exclusive=(), required_together=(), secret_attributes=()):
         self.name = name
         self.title = title
         self.all_fields = list(fields)
@@ -142,6 +145,7 @@ class Kind:
         self.reserved_names = tuple(reserved_names)
         self.mutually_exclusive = [list(x) for x in mutually_exclusive]
         self.required_together = [list(x) for x in required_together]
+        self.extra_secrets = list(secret_attributes)
 
     def options(self, task=None):
         """The Fields that are options (``task`` True or False narrows to task or object options)."""
@@ -170,7 +174,7 @@ class Kind:
         return desired
 
     def secret_attributes(self):
-        return [f.api for f in self.fields if f.secret]
+        return [f.api for f in self.fields if f.secret] + self.extra_secrets
 
     def mask(self, obj):
         """A copy of an API object with every secret attribute masked."""

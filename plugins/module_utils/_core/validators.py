@@ -28,8 +28,13 @@ except ImportError:
     HAS_NETADDR = False
     NETADDR_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
 
-class ValidationError(ValueError):
+# (name, importable, import traceback) for _core/runner.py
+NETADDR = ("netaddr", HAS_NETADDR, NETADDR_IMPORT_ERROR)
+
+
+class ValidationError(MicrosegError, ValueError):
     """A value that breaks one of the console's input rules.
 
     ``option`` is the dotted path of the offending option, ``message`` says what is wrong.

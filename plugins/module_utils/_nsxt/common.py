@@ -10,7 +10,7 @@ import json
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, Connection, HttpClient
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import TagScheme
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_protocol_port
 
@@ -45,7 +45,7 @@ def parse_nsxt_error(data):
     return text
 
 
-class NsxtConnection:
+class NsxtConnection(Connection):
     """An authenticated client for one module run (basic auth, a session, or a client certificate)."""
 
     def __init__(self, params):
@@ -75,19 +75,14 @@ class NsxtConnection:
                 self.client.session.auth = (params["username"], params["password"])
 
     def _login(self, username, password):
-        resp = self.client.session.post(
-            self.client.base_url + "/api/session/create",
-            data={"j_username": username, "j_password": password},
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            timeout=self.client.timeout,
-            verify=self.client.verify,
-        )
-        self.client.stats["writes"] += 1
-        token = resp.headers.get("X-XSRF-TOKEN")
-        if resp.status_code not in (200, 201) or not token:
-            detail = parse_nsxt_error(_json(resp)) or resp.reason
-            raise ApiError("session login failed with status %s: %s" % (resp.status_code, detail), status=resp.status_code,
-                           method="POST", url=self.client.base_url + "/api/session/create")
+        """Session authentication: a form POST answered with the session cookie (kept by the
+        client's session) and the ``X-XSRF-TOKEN`` header that every later request must echo."""
+        # a replayed login only opens another session: it is retried like a read
+        response = self.client.request("POST", "/api/session/create", form={"j_username": username, "j_password": password}, retry_write=True)
+        token = response.headers.get("X-XSRF-TOKEN")
+        if not token:
+            raise ApiError("POST %s/api/session/create returned no X-XSRF-TOKEN header (status %s)" % (self.client.base_url, response.status),
+                           status=response.status, method="POST", url=self.client.base_url + "/api/session/create")
         self.client.add_secret(token)
         self.client.set_header("X-XSRF-TOKEN", token)
         self._session = True
@@ -99,22 +94,13 @@ class NsxtConnection:
             except ApiError:
                 pass
             self._session = False
+        super(NsxtConnection, self).close()
 
-    def request(self, method, path, **kwargs):
+    def send(self, method, path, **kwargs):
         # PUT and PATCH address an object by id and DELETE removes one: replaying them cannot duplicate.
         if method in ("PUT", "PATCH", "DELETE"):
             kwargs.setdefault("retry_write", True)
         return self.client.request(method, path, **kwargs)
-
-    def get(self, path, params=None):
-        """One object, or None when the API answers 404."""
-        try:
-            dummy, data, dummy2 = self.request("GET", path, params=params)
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return data
 
     def list_all(self, path, params=None, page_size=1000):
         """Every result of a list call, following the cursor."""
@@ -122,20 +108,12 @@ class NsxtConnection:
         query = dict(params or {})
         query["page_size"] = page_size
         while True:
-            dummy, data, dummy2 = self.request("GET", path, params=query)
-            data = data or {}
+            data = self.request("GET", path, params=query) or {}
             results.extend(data.get("results") or [])
             cursor = data.get("cursor")
             if not cursor or str(cursor).startswith("0000"):
                 return results
             query["cursor"] = cursor
-
-
-def _json(resp):
-    try:
-        return resp.json()
-    except ValueError:
-        return None
 
 
 def with_revision_retry(connection, read, write):

@@ -131,7 +131,7 @@ class NsGroupAdapter(ManagerAdapter):
 
     def create(self, change):
         body = dict(copy.deepcopy(change.body), display_name=change.name, resource_type="NSGroup")
-        dummy, data, dummy2 = self.connection.request("POST", self.base, body=body)
+        data = self.connection.request("POST", self.base, body=body)
         return data
 
     def update(self, change):
@@ -142,7 +142,7 @@ class NsGroupAdapter(ManagerAdapter):
         def write(current):
             sent = copy.deepcopy(current if current is not None else existing)
             sent.update(copy.deepcopy(changed))
-            dummy, data, dummy2 = self.connection.request("PUT", path, body=sent)
+            data = self.connection.request("PUT", path, body=sent)
             return data
 
         return with_revision_retry(self.connection, lambda: self.connection.get(path), write)
@@ -373,7 +373,7 @@ class SectionAdapter(ManagerAdapter):
     def create(self, change):
         sent = self._section_body(dict(change.body, display_name=change.name))
         params = dict(self._operation(self.position(change.values)), action="create_with_rules")
-        dummy, data, dummy2 = self.connection.request("POST", self.base, params=params, body=sent)
+        data = self.connection.request("POST", self.base, params=params, body=sent)
         return data
 
     def update(self, change):
@@ -385,7 +385,7 @@ class SectionAdapter(ManagerAdapter):
             base = current if current is not None else existing
             sent = self._section_body(dict(change.body, _revision=base.get("_revision")), existing)
             params = dict(self._operation(move), action="revise_with_rules") if move else {"action": "update_with_rules"}
-            dummy, data, dummy2 = self.connection.request("POST", path, params=params, body=sent)
+            data = self.connection.request("POST", path, params=params, body=sent)
             return data
 
         return with_revision_retry(self.connection, lambda: self.connection.get(path), write)

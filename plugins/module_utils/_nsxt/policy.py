@@ -286,7 +286,7 @@ class PolicyApiAdapter(Adapter):
         return predicted
 
     def create(self, change):
-        dummy, data, dummy2 = self.connection.request("PUT", self.path(change.name), body=self._body(change.name, change.body))
+        data = self.connection.request("PUT", self.path(change.name), body=self._body(change.name, change.body))
         return data
 
     def update(self, change):
@@ -296,7 +296,7 @@ class PolicyApiAdapter(Adapter):
         def write(current):
             sent = copy.deepcopy(current if current is not None else existing)
             sent.update(copy.deepcopy(changed))
-            dummy, data, dummy2 = self.connection.request("PUT", self.path(existing["id"]), body=sent)
+            data = self.connection.request("PUT", self.path(existing["id"]), body=sent)
             return data
 
         return with_revision_retry(self.connection, lambda: self.find(existing["id"]), write)

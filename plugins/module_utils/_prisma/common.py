@@ -18,7 +18,7 @@ import uuid
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, Connection, HttpClient
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import TagScheme
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
@@ -75,8 +75,10 @@ def _load_app_credential(path):
     return data
 
 
-class PrismaConnection:
-    """An authenticated client for one module run."""
+class PrismaConnection(Connection):
+    """An authenticated client for one module run: every request carries the namespace
+    (``X-Namespace``, the task's unless ``namespace`` is given) and every write an
+    ``Idempotency-Key``, so that all of them can be retried."""
 
     def __init__(self, params):
         self.params = params
@@ -123,14 +125,12 @@ class PrismaConnection:
         return path
 
     def _login(self, credential):
+        # The certificate authenticates this request only; the issued token every later one.
         cert = self._write_temp("cert.pem", base64.b64decode(credential["certificate"]))
         key = self._write_temp("key.pem", base64.b64decode(credential["certificateKey"]))
-        self.client.session.cert = (cert, key)
-        try:
-            dummy, data, dummy2 = self.client.request("POST", "/issue", body={"realm": "Certificate", "validity": "1h"}, retry_write=True)
-        finally:
-            self.client.session.cert = None
-        token = (data or {}).get("token") if isinstance(data, dict) else None
+        # a replayed /issue only issues another token: it is retried like a read
+        data = self.client.request("POST", "/issue", body={"realm": "Certificate", "validity": "1h"}, retry_write=True, cert=(cert, key)).data
+        token = data.get("token") if isinstance(data, dict) else None
         if not token:
             raise ApiError("POST /issue returned no token")
         self.client.add_secret(token)
@@ -145,11 +145,12 @@ class PrismaConnection:
                     os.remove(path)
 
     def close(self):
+        super(PrismaConnection, self).close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
 
-    def request(self, method, path, namespace=None, **kwargs):
+    def send(self, method, path, namespace=None, **kwargs):
         headers = dict(kwargs.pop("headers", None) or {})
         headers["X-Namespace"] = namespace or self.namespace
         if method in ("POST", "PUT"):
@@ -166,10 +167,10 @@ class PrismaConnection:
         while True:
             query = dict(params or {})
             query.update(page=page, pagesize=PAGE_SIZE)
-            dummy, data, headers = self.request("GET", resource, namespace=namespace, params=query)
-            batch = data or []
+            response = self.send("GET", resource, namespace=namespace, params=query)
+            batch = response.data or []
             objects.extend(batch)
-            total = headers.get("X-Count-Total")
+            total = response.headers.get("X-Count-Total")
             if len(batch) < PAGE_SIZE or (total is not None and total.isdigit() and len(objects) >= int(total)):
                 return objects
             page += 1
@@ -210,7 +211,7 @@ class PrismaAdapter(Adapter):
 
     def find(self, name):
         query = {"q": "name == %s" % quote_filter_value(self.api_name(name))}
-        dummy, data, dummy2 = self.connection.request("GET", self.resource, namespace=self.namespace, params=query)
+        data = self.connection.request("GET", self.resource, namespace=self.namespace, params=query)
         found = [o for o in (data or []) if o.get("namespace") == self.namespace]
         if len(found) > 1:
             raise ReconcileError("more than one %s is named '%s' in %s; address it by a unique name" % (self.kind.title, name, self.namespace))
@@ -233,13 +234,11 @@ class PrismaAdapter(Adapter):
         return predicted
 
     def create(self, change):
-        dummy, data, dummy2 = self.connection.request("POST", self.resource, namespace=self.namespace, body=self.create_body(change.name, change.body))
-        return data
+        return self.connection.request("POST", self.resource, namespace=self.namespace, body=self.create_body(change.name, change.body))
 
     def update(self, change):
         path = "%s/%s" % (self.resource, change.existing["ID"])
-        dummy, data, dummy2 = self.connection.request("PUT", path, namespace=self.namespace, body=change.body)
-        return data
+        return self.connection.request("PUT", path, namespace=self.namespace, body=change.body)
 
     def delete(self, change):
         path = "%s/%s" % (self.resource, change.existing["ID"])

@@ -12,7 +12,7 @@ import threading
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, Connection, HttpClient
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
@@ -43,7 +43,7 @@ def parse_sw_error(data):
     return None
 
 
-class SwConnection:
+class SwConnection(Connection):
     """A client that signs every request with the API key and secret."""
 
     def __init__(self, params):
@@ -60,23 +60,11 @@ class SwConnection:
             signer=Signer(params["api_key"], params["api_secret"]),
         )
 
-    def close(self):
-        self.client.session.close()
-
-    def request(self, method, path, **kwargs):
+    def send(self, method, path, **kwargs):
         # PUT and DELETE address one object: a replay cannot duplicate. POST creates and is sent once.
         if method in ("PUT", "DELETE"):
             kwargs.setdefault("retry_write", True)
-        dummy, data, dummy2 = self.client.request(method, API + path, **kwargs)
-        return data
-
-    def get(self, path, params=None):
-        try:
-            return self.request("GET", path, params=params)
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.client.request(method, API + path, **kwargs)
 
     def list_all(self, path, params=None):
         """A list endpoint's items: a plain array, or ``{results, offset}`` pages followed to the end."""

@@ -22,26 +22,46 @@ For each Service port the policy selects (``protocol`` and ``port`` match ``spec
 A ``DENY`` policy gives the same rules with ``DENY``, except the nodes-to-pods rule: that flow
 carries every consumer's node-port traffic, so denying it would block other policies.
 
+The Service, its endpoints and the Nodes are read by ``_k8s/service.py``, the parser the
+``k8s_service_inputs`` module uses too, so both give the same addresses, ports and pods: the
+provider pods are the ready endpoints of each port (ready true or unset) or, when a port has
+none, its serving terminating endpoints (kube-proxy's fallback); not-ready endpoints and the
+``notReadyAddresses`` of an Endpoints object are not provider pods.
+
 Every rule is a dict ``{consumer, provider, protocol, port, action, reason}``. ``consumer`` and
 ``provider`` are ``{label, addresses}`` (address sets derived from the policy's consumer filter
-also carry ``filter``). Addresses are canonical and sorted (IPv4, then IPv6, then names); rules
-come in service-port order and are de-duplicated. Wrong input raises :class:`K8sRenderError`,
-whose ``option`` names the offending value (for example ``service.spec.ports[1].targetPort``).
+also carry ``filter``). Addresses are canonical, unique and sorted (IPv4, then IPv6, then host
+names); rules come in service-port order and are de-duplicated. Wrong input raises
+:class:`K8sRenderError`, whose ``option`` names the offending value (for example
+``service.spec.ports[1].targetPort``).
 
-Only the standard library is used.
+Only the standard library is used (the kubernetes client is not needed).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-from collections.abc import Mapping
+from ansible_collections.microseg.segmentation.plugins.module_utils._k8s.service import (
+    IP_ADDRESS_TYPES,
+    K8sInputError,
+    ip_text,
+    is_list,
+    is_map,
+    objects,
+    parse_endpoints,
+    parse_nodes,
+    parse_service,
+    pods_by_target_port,
+    port_number,
+    protocol_name,
+    sorted_addresses,
+)
 
 
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 ACTIONS = ("ALLOW", "DENY")
-DEFAULT_NODE_ADDRESS_TYPES = ("InternalIP", "ExternalIP")
+DEFAULT_NODE_ADDRESS_TYPES = IP_ADDRESS_TYPES
 
 LABEL_CONSUMERS = "consumers"
 LABEL_CONSUMER_PODS = "consumer pods"
@@ -50,19 +70,8 @@ LABEL_PROVIDER_PODS = "provider pods"
 LABEL_CLUSTER_IP = "cluster IP"
 LABEL_LOAD_BALANCER = "load balancer"
 
-_PROTOCOLS = {
-    "tcp": "TCP",
-    "6": "TCP",
-    "udp": "UDP",
-    "17": "UDP",
-    "sctp": "SCTP",
-    "132": "SCTP",
-}
 
-_SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-
-
-class K8sRenderError(ValueError):
+class K8sRenderError(K8sInputError):
     """Input the renderer cannot turn into rules.
 
     ``option`` is the path of the offending value (``policy.port``, ``service.spec.type``,
@@ -70,111 +79,15 @@ class K8sRenderError(ValueError):
     """
 
     def __init__(self, option, message):
-        self.option = option
-        self.message = message
-        super(K8sRenderError, self).__init__("%s: %s" % (option, message) if option else message)
-
-
-# ---------------------------------------------------------------------------------------------
-# small helpers
-
-
-def _is_text(value):
-    return isinstance(value, str)
-
-
-def _is_map(value):
-    return isinstance(value, Mapping)
-
-
-def _is_list(value):
-    return isinstance(value, (list, tuple))
+        super(K8sRenderError, self).__init__(message, option)
 
 
 def _get(mapping, key, default=None):
-    if _is_map(mapping):
+    if is_map(mapping):
         value = mapping.get(key)
         if value is not None:
             return value
     return default
-
-
-def _objects(value, option):
-    """A list of API objects from None, one object, a ``*List`` (``items``) or a list."""
-    if value is None:
-        return []
-    if _is_map(value):
-        if "items" in value and _is_list(value.get("items")):
-            return [(item, "%s.items[%d]" % (option, index)) for index, item in enumerate(value["items"])]
-        return [(value, option)]
-    if _is_list(value):
-        return [(item, "%s[%d]" % (option, index)) for index, item in enumerate(value)]
-    raise K8sRenderError(option, "expected an object, a list of objects or a list object with items, got %s" % type(value).__name__)
-
-
-def _port_number(value, option):
-    """An int 1..65535 from an int or a string of digits."""
-    if isinstance(value, bool):
-        raise K8sRenderError(option, "expected a port number, got %r" % (value,))
-    if _is_text(value) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int):
-        raise K8sRenderError(option, "expected a port number, got %r" % (value,))
-    if not 1 <= value <= 65535:
-        raise K8sRenderError(option, "port %d is outside 1-65535" % value)
-    return value
-
-
-def _protocol(value, option, default="TCP"):
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        raise K8sRenderError(option, "expected TCP, UDP or SCTP, got %r" % (value,))
-    canon = _PROTOCOLS.get(str(value).strip().lower())
-    if canon is None:
-        raise K8sRenderError(option, "expected TCP, UDP or SCTP (or 6, 17, 132), got %r" % (value,))
-    return canon
-
-
-def _ip(value, option, allow_network=False):
-    """Canonical text of an IP address (or, when allowed, a CIDR network)."""
-    if not _is_text(value) or not value.strip():
-        raise K8sRenderError(option, "expected an IP address, got %r" % (value,))
-    text = value.strip()
-    try:
-        if allow_network and "/" in text:
-            return str(ipaddress.ip_network(text, strict=False))
-        return str(ipaddress.ip_address(text))
-    except ValueError as exc:
-        kind = "an IP address or network" if allow_network else "an IP address"
-        raise K8sRenderError(option, "expected %s, got %r" % (kind, value)) from exc
-
-
-def _host(value, option):
-    """Canonical text of an IP address, or a lower-case DNS name."""
-    if not _is_text(value) or not value.strip():
-        raise K8sRenderError(option, "expected an IP address or a host name, got %r" % (value,))
-    text = value.strip()
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        return text.lower()
-
-
-def _address_key(text):
-    try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return (1, 0, 0, 0, text)
-    return (0, network.version, int(network.network_address), network.prefixlen, text)
-
-
-def _sorted_addresses(addresses):
-    return sorted(set(addresses), key=_address_key)
-
-
-def _port_text(port, protocol):
-    return "%d/%s" % (port, protocol)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,38 +98,38 @@ def _consumer(policy):
     value = _get(policy, "consumer")
     if value is None:
         raise K8sRenderError("policy.consumer", "required: the consumer filter (its name, optionally with addresses)")
-    if _is_text(value):
+    if isinstance(value, str):
         if not value.strip():
             raise K8sRenderError("policy.consumer", "must not be empty")
         return value.strip(), []
-    if not _is_map(value):
+    if not is_map(value):
         raise K8sRenderError("policy.consumer", "expected a filter name or a dict with name and addresses")
     name = value.get("name")
-    if not _is_text(name) or not name.strip():
+    if not isinstance(name, str) or not name.strip():
         raise K8sRenderError("policy.consumer.name", "required: the name or label query of the consumer filter")
     addresses = value.get("addresses")
     if addresses is None:
         addresses = []
-    if not _is_list(addresses):
+    if not is_list(addresses):
         raise K8sRenderError("policy.consumer.addresses", "expected a list of IP addresses or networks")
-    canon = [_ip(item, "policy.consumer.addresses[%d]" % index, allow_network=True) for index, item in enumerate(addresses)]
-    return name.strip(), _sorted_addresses(canon)
+    canon = [ip_text(item, "policy.consumer.addresses[%d]" % index, allow_network=True) for index, item in enumerate(addresses)]
+    return name.strip(), sorted_addresses(canon)
 
 
 def _port_range(value, option):
     """(low, high) from 27017, "27017", "27000-27100" or [27000, 27100]."""
-    if _is_list(value):
+    if is_list(value):
         if len(value) == 1:
-            number = _port_number(value[0], option)
+            number = port_number(value[0], option)
             return number, number
         if len(value) != 2:
             raise K8sRenderError(option, "expected a port or a [first, last] range, got %r" % (value,))
-        low, high = _port_number(value[0], option), _port_number(value[1], option)
-    elif _is_text(value) and "-" in value:
+        low, high = port_number(value[0], option), port_number(value[1], option)
+    elif isinstance(value, str) and "-" in value:
         first, dummy, last = value.partition("-")
-        low, high = _port_number(first, option), _port_number(last, option)
+        low, high = port_number(first, option), port_number(last, option)
     else:
-        number = _port_number(value, option)
+        number = port_number(value, option)
         return number, number
     if low > high:
         raise K8sRenderError(option, "range %d-%d is empty" % (low, high))
@@ -233,27 +146,27 @@ def _selectors(policy):
     key = given[0]
     if key == "l4_params":
         params = policy["l4_params"]
-        if not _is_list(params) or not params:
+        if not is_list(params) or not params:
             raise K8sRenderError("policy.l4_params", "expected a non-empty list of {proto, port}")
         selectors = []
         for index, item in enumerate(params):
             option = "policy.l4_params[%d]" % index
-            if not _is_map(item):
+            if not is_map(item):
                 raise K8sRenderError(option, "expected a dict with proto and port")
             proto = item.get("proto")
-            protocol = None if proto is None else _protocol(proto, option + ".proto")
+            protocol = None if proto is None else protocol_name(proto, option + ".proto")
             if item.get("port") is None:
                 selectors.append((protocol, None, None, option))
             else:
                 low, high = _port_range(item["port"], option + ".port")
                 selectors.append((protocol, low, high, option + ".port"))
         return selectors
-    protocol = _protocol(_get(policy, "protocol"), "policy.protocol")
+    protocol = protocol_name(_get(policy, "protocol"), "policy.protocol")
     if key == "port":
         low, high = _port_range(policy["port"], "policy.port")
         return [(protocol, low, high, "policy.port")]
     ports = policy["ports"]
-    if not _is_list(ports) or not ports:
+    if not is_list(ports) or not ports:
         raise K8sRenderError("policy.ports", "expected a non-empty list of ports or ranges")
     selectors = []
     for index, item in enumerate(ports):
@@ -265,7 +178,7 @@ def _selectors(policy):
 
 def _action(policy):
     value = _get(policy, "action", _get(policy, "policy_action", "ALLOW"))
-    if not _is_text(value) or value.strip().upper() not in ACTIONS:
+    if not isinstance(value, str) or value.strip().upper() not in ACTIONS:
         raise K8sRenderError("policy.action", "expected ALLOW or DENY, got %r" % (value,))
     return value.strip().upper()
 
@@ -274,9 +187,9 @@ def _check_provider(policy, name, namespace):
     value = _get(policy, "provider")
     if value is None:
         return
-    if _is_text(value):
+    if isinstance(value, str):
         value = {"name": value}
-    if not _is_map(value):
+    if not is_map(value):
         raise K8sRenderError("policy.provider", "expected the service name or a dict with name and namespace")
     wanted = value.get("name")
     if wanted is not None and name is not None and str(wanted) != name:
@@ -287,53 +200,7 @@ def _check_provider(policy, name, namespace):
 
 
 # ---------------------------------------------------------------------------------------------
-# the Service
-
-
-class _ServicePort:
-    """One entry of ``spec.ports``."""
-
-    def __init__(self, index, name, port, protocol, target, node_port):
-        self.index = index
-        self.name = name
-        self.port = port
-        self.protocol = protocol
-        self.target = target
-        self.node_port = node_port
-        self.option = "service.spec.ports[%d]" % index
-
-    def describe(self):
-        return _port_text(self.port, self.protocol)
-
-
-def _service_ports(spec):
-    ports = spec.get("ports")
-    if not _is_list(ports) or not ports:
-        raise K8sRenderError("service.spec.ports", "the Service exposes no ports")
-    result = []
-    for index, item in enumerate(ports):
-        option = "service.spec.ports[%d]" % index
-        if not _is_map(item):
-            raise K8sRenderError(option, "expected a ServicePort object")
-        if item.get("port") is None:
-            raise K8sRenderError(option + ".port", "required")
-        port = _port_number(item["port"], option + ".port")
-        protocol = _protocol(item.get("protocol"), option + ".protocol")
-        target = item.get("targetPort")
-        if target is None or target == "":
-            target = port
-        elif _is_text(target) and not target.strip().isdigit():
-            target = target.strip()
-        else:
-            target = _port_number(target, option + ".targetPort")
-        node_port = item.get("nodePort")
-        if node_port is not None and node_port != 0:
-            node_port = _port_number(node_port, option + ".nodePort")
-        else:
-            node_port = None
-        name = item.get("name") or ""
-        result.append(_ServicePort(index, str(name), port, protocol, target, node_port))
-    return result
+# the Service's ports, pods and nodes (parsed by _k8s/service.py)
 
 
 def _select_ports(service_ports, selectors, service_name):
@@ -358,200 +225,14 @@ def _select_ports(service_ports, selectors, service_name):
     return sorted(selected, key=lambda sp: sp.index)
 
 
-def _cluster_ips(spec):
-    values = spec.get("clusterIPs")
-    option = "service.spec.clusterIPs"
-    if values is None:
-        single = spec.get("clusterIP")
-        values = [] if single is None else [single]
-        option = "service.spec.clusterIP"
-        options = [option]
-    elif _is_list(values):
-        options = ["%s[%d]" % (option, index) for index in range(len(values))]
-    else:
-        raise K8sRenderError(option, "expected a list of IP addresses")
-    result = []
-    for value, item_option in zip(values, options):
-        if value is None or value == "" or value == "None":
-            continue  # headless service
-        result.append(_ip(value, item_option))
-    return _sorted_addresses(result)
-
-
-def _load_balancer_addresses(service):
-    ingress = _get(_get(_get(service, "status"), "loadBalancer"), "ingress", [])
-    option = "service.status.loadBalancer.ingress"
-    if not _is_list(ingress):
-        raise K8sRenderError(option, "expected a list of {ip, hostname}")
-    result = []
-    for index, item in enumerate(ingress):
-        item_option = "%s[%d]" % (option, index)
-        if not _is_map(item):
-            raise K8sRenderError(item_option, "expected a dict with ip or hostname")
-        if item.get("ip"):
-            result.append(_ip(item["ip"], item_option + ".ip"))
-        elif item.get("hostname"):
-            result.append(_host(item["hostname"], item_option + ".hostname"))
-    return _sorted_addresses(result)
-
-
-# ---------------------------------------------------------------------------------------------
-# Endpoints, EndpointSlices and Nodes
-
-
-class _PodGroup:
-    """Pod addresses that share one list of ports (an Endpoints subset or an EndpointSlice)."""
-
-    def __init__(self, addresses, ports, option):
-        self.addresses = addresses
-        self.ports = ports  # list of (name, number, protocol); None when the object lists none
-        self.option = option
-
-
-def _endpoint_ports(value, option):
-    if value is None:
-        return None
-    if not _is_list(value):
-        raise K8sRenderError(option, "expected a list of {name, port, protocol}")
-    ports = []
-    for index, item in enumerate(value):
-        item_option = "%s[%d]" % (option, index)
-        if not _is_map(item):
-            raise K8sRenderError(item_option, "expected a dict with name, port and protocol")
-        if item.get("port") is None:
-            continue  # an EndpointSlice port without a number means "all ports"; it names nothing
-        ports.append(
-            (
-                str(item.get("name") or ""),
-                _port_number(item["port"], item_option + ".port"),
-                _protocol(item.get("protocol"), item_option + ".protocol"),
-            )
-        )
-    return ports or None
-
-
-def _belongs_to(obj, service_name, service_namespace):
-    """False when the object says it belongs to another Service (by name or namespace)."""
-    metadata = _get(obj, "metadata", {})
-    namespace = _get(metadata, "namespace")
-    if namespace is not None and service_namespace is not None and namespace != service_namespace:
-        return False
-    if service_name is None:
-        return True
-    if "endpoints" in obj or _get(obj, "kind") == "EndpointSlice":
-        owner = _get(_get(metadata, "labels", {}), _SERVICE_NAME_LABEL)
-    else:
-        owner = _get(metadata, "name")
-    return owner is None or owner == service_name
-
-
-def _pod_groups(endpoints, service_name, service_namespace):
-    groups = []
-    for obj, option in _objects(endpoints, "endpoints"):
-        if not _is_map(obj):
-            raise K8sRenderError(option, "expected an Endpoints or EndpointSlice object")
-        if not _belongs_to(obj, service_name, service_namespace):
-            continue
-        if "endpoints" in obj or _get(obj, "kind") == "EndpointSlice":
-            groups.extend(_slice_group(obj, option))
-        else:
-            groups.extend(_subset_groups(obj, option))
-    return groups
-
-
-def _slice_group(obj, option):
-    items = obj.get("endpoints") or []
-    if not _is_list(items):
-        raise K8sRenderError(option + ".endpoints", "expected a list of endpoints")
-    fqdn = obj.get("addressType") == "FQDN"
-    addresses = []
-    for index, item in enumerate(items):
-        item_option = "%s.endpoints[%d].addresses" % (option, index)
-        values = _get(item, "addresses", [])
-        if not _is_list(values):
-            raise K8sRenderError(item_option, "expected a list of addresses")
-        for position, value in enumerate(values):
-            value_option = "%s[%d]" % (item_option, position)
-            addresses.append(_host(value, value_option) if fqdn else _ip(value, value_option))
-    if not addresses:
-        return []
-    return [_PodGroup(_sorted_addresses(addresses), _endpoint_ports(obj.get("ports"), option + ".ports"), option)]
-
-
-def _subset_groups(obj, option):
-    subsets = obj.get("subsets") or []
-    if not _is_list(subsets):
-        raise K8sRenderError(option + ".subsets", "expected a list of subsets")
-    groups = []
-    for index, subset in enumerate(subsets):
-        subset_option = "%s.subsets[%d]" % (option, index)
-        if not _is_map(subset):
-            raise K8sRenderError(subset_option, "expected a dict with addresses and ports")
-        addresses = []
-        for key in ("addresses", "notReadyAddresses"):
-            values = subset.get(key) or []
-            if not _is_list(values):
-                raise K8sRenderError("%s.%s" % (subset_option, key), "expected a list of {ip}")
-            for position, item in enumerate(values):
-                addresses.append(_ip(_get(item, "ip"), "%s.%s[%d].ip" % (subset_option, key, position)))
-        if addresses:
-            groups.append(_PodGroup(_sorted_addresses(addresses), _endpoint_ports(subset.get("ports"), subset_option + ".ports"), subset_option))
-    return groups
-
-
-def _group_port(group, sp):
-    """The pod port of service port ``sp`` in ``group``, or None when the group does not serve it."""
-    if group.ports is None:
-        return sp.target if isinstance(sp.target, int) else None
-    # Kubernetes names an endpoint port after the Service port and gives it the resolved number.
-    for name, number, protocol in group.ports:
-        if name == sp.name and protocol == sp.protocol:
-            return number
-    for name, number, protocol in group.ports:
-        if protocol != sp.protocol:
-            continue
-        if isinstance(sp.target, int) and number == sp.target:
-            return number
-        if not isinstance(sp.target, int) and name == sp.target:
-            return number
-    return None
-
-
-def _provider_pods(groups, sp, service_name, endpoints_given):
-    """{target port number: sorted pod addresses} for service port ``sp``."""
-    by_port = {}
-    for group in groups:
-        number = _group_port(group, sp)
-        if number is not None:
-            by_port.setdefault(number, []).extend(group.addresses)
-    if not by_port and not isinstance(sp.target, int):
-        if not endpoints_given:
-            detail = "no Endpoints or EndpointSlices were given"
-        else:
-            names = sorted(set(name for group in groups for name, dummy, dummy2 in (group.ports or []) if name))
-            detail = "the endpoints define %s" % (", ".join(names) if names else "no named ports")
-        raise K8sRenderError(
-            sp.option + ".targetPort",
-            "named target port %r of service %s (port %s) is not defined by any endpoint: %s" % (sp.target, service_name, sp.describe(), detail),
-        )
-    return dict((number, _sorted_addresses(addresses)) for number, addresses in by_port.items())
-
-
 def _node_addresses(nodes, address_types):
+    """The sorted addresses of the given types of the nodes; each must be an IP address."""
     addresses = []
-    for obj, option in _objects(nodes, "nodes"):
-        if _is_text(obj):
-            addresses.append(_ip(obj, option))
-            continue
-        if not _is_map(obj):
-            raise K8sRenderError(option, "expected a Node object or an IP address")
-        values = _get(_get(obj, "status"), "addresses", [])
-        if not _is_list(values):
-            raise K8sRenderError(option + ".status.addresses", "expected a list of {type, address}")
-        for index, item in enumerate(values):
-            if _get(item, "type") in address_types:
-                addresses.append(_ip(_get(item, "address"), "%s.status.addresses[%d].address" % (option, index)))
-    return _sorted_addresses(addresses)
+    for node in parse_nodes(nodes):
+        for kind, address, option in node.addresses:
+            if kind is None or kind in address_types:
+                addresses.append(ip_text(address, option))
+    return sorted_addresses(addresses)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -594,28 +275,32 @@ def render_k8s_rules(policy, service, endpoints=None, nodes=None, load_balancer=
 
     Returns a list of rule dicts (see the module docstring). Raises :class:`K8sRenderError`.
     """
-    if not _is_map(policy):
-        raise K8sRenderError("policy", "expected a dict")
-    if not _is_map(service):
-        raise K8sRenderError("service", "expected a Service object")
-    spec = service.get("spec")
-    if not _is_map(spec):
-        raise K8sRenderError("service.spec", "required: the Service object as the API server returns it")
-    metadata = _get(service, "metadata", {})
-    service_name = _get(metadata, "name")
-    service_namespace = _get(metadata, "namespace")
-    display = repr(str(service_name)) if service_name is not None else "(unnamed)"
+    try:
+        return _render(policy, service, endpoints, nodes, load_balancer, node_address_types)
+    except K8sRenderError:
+        raise
+    except K8sInputError as exc:  # from the shared parser: the same option and message
+        raise K8sRenderError(exc.option, exc.message) from exc
 
-    service_type = spec.get("type") or "ClusterIP"
+
+def _render(policy, service, endpoints, nodes, load_balancer, node_address_types):
+    if not is_map(policy):
+        raise K8sRenderError("policy", "expected a dict")
+    parsed = parse_service(service)
+    display = repr(str(parsed.name)) if parsed.name is not None else "(unnamed)"
+
+    service_type = parsed.type
     if service_type == "ExternalName":
         raise K8sRenderError("service.spec.type", "service %s is of type ExternalName: it is a DNS alias without cluster IP, node ports or pods" % display)
     if service_type not in SERVICE_TYPES:
         raise K8sRenderError("service.spec.type", "unknown service type %r; expected one of %s" % (service_type, ", ".join(SERVICE_TYPES)))
+    if not parsed.ports:
+        raise K8sRenderError("service.spec.ports", "the Service exposes no ports")
 
     consumer_filter, consumer_addresses = _consumer(policy)
-    _check_provider(policy, service_name, service_namespace)
+    _check_provider(policy, parsed.name, parsed.namespace)
     action = _action(policy)
-    selected = _select_ports(_service_ports(spec), _selectors(policy), display)
+    selected = _select_ports(parsed.ports, _selectors(policy), display)
 
     if node_address_types is None:
         node_address_types = DEFAULT_NODE_ADDRESS_TYPES
@@ -626,16 +311,15 @@ def render_k8s_rules(policy, service, endpoints=None, nodes=None, load_balancer=
                 raise K8sRenderError(sp.option + ".nodePort", "port %s of NodePort service %s has no node port" % (sp.describe(), display))
     node_addresses = []
     if node_routed and any(sp.node_port is not None for sp in selected):
-        if not _objects(nodes, "nodes"):
+        if not objects(nodes, "nodes"):
             raise K8sRenderError("nodes", "service %s is of type %s: the cluster's Nodes are needed for the node-port rules" % (display, service_type))
         node_addresses = _node_addresses(nodes, node_address_types)
         if not node_addresses:
             raise K8sRenderError("nodes", "no node has an address of type %s" % " or ".join(node_address_types))
 
-    cluster_ips = _cluster_ips(spec)
-    lb_addresses = _load_balancer_addresses(service) if (service_type == "LoadBalancer" and load_balancer) else []
-    groups = _pod_groups(endpoints, service_name, service_namespace)
-    endpoints_given = bool(_objects(endpoints, "endpoints"))
+    cluster_ips = parsed.cluster_ips
+    lb_addresses = parsed.load_balancer_ips + parsed.load_balancer_hostnames if (service_type == "LoadBalancer" and load_balancer) else []
+    groups = parse_endpoints(endpoints, parsed)
 
     consumers = _endpoint(LABEL_CONSUMERS, consumer_addresses, consumer_filter)
     consumer_pods = _endpoint(LABEL_CONSUMER_PODS, consumer_addresses, consumer_filter)
@@ -684,8 +368,8 @@ def render_k8s_rules(policy, service, endpoints=None, nodes=None, load_balancer=
                 sp.port,
                 "consumer pods reach %s at its cluster IP" % what,
             )
-        pods = _provider_pods(groups, sp, display, endpoints_given)
-        for number in sorted(pods):
+        pods = pods_by_target_port(parsed, sp, groups)
+        for number in sorted(number for number in pods if pods[number]):
             target = "target port %d" % number if isinstance(sp.target, int) else "target port %r (%d)" % (sp.target, number)
             providers = _endpoint(LABEL_PROVIDER_PODS, pods[number])
             if node_routed and sp.node_port is not None and action == "ALLOW":

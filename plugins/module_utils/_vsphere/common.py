@@ -14,7 +14,8 @@ import traceback
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, Connection, HttpClient
 
 try:
     from pyVim.connect import Disconnect, SmartConnect
@@ -25,6 +26,9 @@ try:
 except ImportError:
     HAS_PYVMOMI = False
     PYVMOMI_IMPORT_ERROR = traceback.format_exc()
+
+# (name, importable, import traceback) for _core/runner.py
+PYVMOMI = ("pyvmomi", HAS_PYVMOMI, PYVMOMI_IMPORT_ERROR)
 
 # Page size of the property collector reads.
 PAGE_SIZE = 1000
@@ -46,7 +50,7 @@ REST_ASSOCIATION = "/rest/com/vmware/cis/tagging/tag-association"
 SESSION_HEADER = "vmware-api-session-id"
 
 
-class VsphereError(Exception):
+class VsphereError(MicrosegError):
     """vCenter could not be reached, refused the login or failed a call."""
 
 
@@ -225,12 +229,12 @@ def parse_vapi_error(data):
     return text or None
 
 
-class TaggingClient:
+class TaggingClient(Connection):
     """vSphere tags through the vAPI REST endpoint, with a session of its own."""
 
     def __init__(self, params):
         self.params = params
-        self.http = HttpClient(
+        self.client = HttpClient(
             "https://%s" % _endpoint(params),
             validate_certs=params["validate_certs"],
             ca_path=params.get("ca_path"),
@@ -247,32 +251,32 @@ class TaggingClient:
     def login(self):
         token = base64.b64encode(("%s:%s" % (self.params["username"], self.params["password"])).encode("utf-8")).decode("ascii")
         try:
-            dummy, data, dummy = self.http.request("POST", REST_SESSION, headers={"Authorization": "Basic %s" % token}, retry_write=True)
+            data = self.request("POST", REST_SESSION, headers={"Authorization": "Basic %s" % token}, retry_write=True)
         except ApiError as exc:
             if exc.status == 401:
                 exc.message = "%s refused the vAPI login of user %s (POST %s, status 401)" % (_endpoint(self.params), self.params["username"], REST_SESSION)
             raise
         session_id = data.get("value") if isinstance(data, dict) else None
         if not session_id:
-            raise ApiError("POST %s returned no session id" % REST_SESSION, method="POST", url=self.http.base_url + REST_SESSION)
-        self.http.add_secret(session_id)
-        self.http.set_header(SESSION_HEADER, session_id)
+            raise ApiError("POST %s returned no session id" % REST_SESSION, method="POST", url=self.client.base_url + REST_SESSION)
+        self.client.add_secret(session_id)
+        self.client.set_header(SESSION_HEADER, session_id)
         self.logged_in = True
 
     def close(self):
         if self.logged_in:
             try:
-                self.http.request("DELETE", REST_SESSION)
+                self.client.request("DELETE", REST_SESSION)
             except ApiError:
                 pass  # the session expires on its own
             self.logged_in = False
-        self.http.session.close()
+        super(TaggingClient, self).close()
 
     def _get(self, path):
-        return (self.http.request("GET", path)[1] or {}).get("value")
+        return (self.request("GET", path) or {}).get("value")
 
     def _action(self, path, action, body=None):
-        return (self.http.request("POST", path, params={"~action": action}, body=body, retry_write=True)[1] or {}).get("value")
+        return (self.request("POST", path, params={"~action": action}, body=body, retry_write=True) or {}).get("value")
 
     def categories(self):
         """``{name: id}`` of every tag category."""

@@ -2,54 +2,11 @@
 """The HTTP client against a scripted server on loopback."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, HttpClient, redact
-
-
-class Script:
-    """Answers requests from a list of (status, headers, body), recording what came in."""
-
-    def __init__(self):
-        self.answers = []
-        self.requests = []
-
-
-@pytest.fixture()
-def server():
-    script = Script()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def _answer(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            script.requests.append((self.command, self.path, dict(self.headers), body))
-            status, headers, payload = script.answers.pop(0) if script.answers else (200, {}, [])
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _answer
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d" % httpd.server_address[1], script
-    httpd.shutdown()
-    httpd.server_close()
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, Connection, HttpClient, Response, redact
 
 
 def client(url, sleeps, **kwargs):
@@ -60,8 +17,9 @@ def test_get_retries_429_honouring_retry_after(server):
     url, script = server
     script.answers = [(429, {"Retry-After": "3"}, []), (503, {}, []), (200, {}, [{"name": "x"}])]
     sleeps = []
-    status, data, dummy = client(url, sleeps).request("GET", "/things")
-    assert (status, data) == (200, [{"name": "x"}])
+    response = client(url, sleeps).request("GET", "/things")
+    assert isinstance(response, Response)
+    assert (response.status, response.data) == (200, [{"name": "x"}])
     assert len(script.requests) == 3
     assert sleeps[0] == 3.0
     assert 0 < sleeps[1] <= 1.0
@@ -80,8 +38,8 @@ def test_write_is_not_retried_unless_safe(server):
 def test_safe_write_is_retried(server):
     url, script = server
     script.answers = [(502, {}, []), (200, {}, {"ID": "1"})]
-    status, data, dummy = client(url, []).request("POST", "/things", body={"a": 1}, retry_write=True)
-    assert data == {"ID": "1"}
+    response = client(url, []).request("POST", "/things", body={"a": 1}, retry_write=True)
+    assert response.data == {"ID": "1"}
     assert len(script.requests) == 2
     assert script.requests[0][3] == script.requests[1][3] == b'{"a": 1}'
 
@@ -115,3 +73,77 @@ def test_connection_error_is_retried_for_reads_then_reported():
 
 def test_redact_walks_nested_values():
     assert redact({"a": ["x-secret-y", {"b": "secret"}]}, ["secret"]) == {"a": ["x-********-y", {"b": "********"}]}
+
+
+def test_response_carries_status_data_and_headers(server):
+    url, script = server
+    script.answers = [(201, {"X-Count-Total": "7"}, {"ID": "1"})]
+    response = client(url, []).request("POST", "/things", body={"a": 1})
+    assert response.status == 201 and response.data == {"ID": "1"}
+    assert response.headers["x-count-total"] == "7"  # headers are case-insensitive
+
+
+class Product(Connection):
+    """A product connection as the products write them: send() adds what every request needs."""
+
+    def __init__(self, url):
+        self.client = HttpClient(url, sleep=lambda s: None)
+
+    def send(self, method, path, **kwargs):
+        return self.client.request(method, "/api" + path, **kwargs)
+
+
+def test_connection_request_returns_the_data_and_send_the_response(server):
+    url, script = server
+    script.answers = [(200, {"X-Total": "1"}, [{"name": "x"}]), (200, {"X-Total": "1"}, [{"name": "x"}])]
+    connection = Product(url)
+    assert connection.request("GET", "/things") == [{"name": "x"}]
+    response = connection.send("GET", "/things")
+    assert response.data == [{"name": "x"}] and response.headers["X-Total"] == "1"
+    assert [r[1] for r in script.requests] == ["/api/things", "/api/things"]
+
+
+def test_connection_get_is_none_on_404_and_raises_otherwise(server):
+    url, script = server
+    script.answers = [(404, {}, {"error": "gone"}), (403, {}, {"error": "no"})]
+    connection = Product(url)
+    assert connection.get("/things/1") is None
+    with pytest.raises(ApiError) as err:
+        connection.get("/things/2")
+    assert err.value.status == 403
+
+
+def test_form_body_is_url_encoded_and_kept_out_of_errors(server):
+    url, script = server
+    script.answers = [(503, {}, []), (403, {}, {"error_message": "denied"})]
+    with pytest.raises(ApiError) as err:
+        client(url, [], secrets=["s3cret"]).request("POST", "/login", form={"user": "admin", "password": "s3cret"}, retry_write=True)
+    assert len(script.requests) == 2  # retried once, then refused
+    method, path, headers, body, dummy = script.requests[0]
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert body == b"user=admin&password=s3cret"
+    assert "s3cret" not in json.dumps(err.value.to_result())
+    assert "body" not in err.value.to_result()["request"]
+
+
+def test_client_certificate_for_one_request_only(tls_server, pki):
+    url, script, ca = tls_server
+    http = HttpClient(url, ca_path=ca, sleep=lambda s: None)
+    http.request("POST", "/issue", body={}, cert=(str(pki["client.pem"]), str(pki["client.key"])))
+    http.session.close()  # a new connection: the certificate was not kept by the session
+    http.request("GET", "/things")
+    assert [r[4] for r in script.requests] == ["app-credential", None]
+
+
+def test_tls_is_verified_against_the_ca_given(tls_server):
+    url, script, ca = tls_server
+    with pytest.raises(ApiError, match="TLS error"):
+        HttpClient(url, sleep=lambda s: None).request("GET", "/things")
+    assert HttpClient(url, ca_path=ca).request("GET", "/things").status == 200
+
+
+def test_api_error_is_a_microseg_error_whose_text_is_its_message():
+    exc = ApiError("GET /x failed with status 500: boom", status=500, method="GET", url="https://h/x")
+    assert isinstance(exc, MicrosegError)
+    exc.message += " (more)"
+    assert str(exc) == exc.to_result()["msg"] == "GET /x failed with status 500: boom (more)"

@@ -204,7 +204,8 @@ def test_named_target_port_from_endpoints_named_after_the_target():
     ports = [{"port": 27017, "targetPort": "mongo", "protocol": "TCP"}]
     eps = endpoints_object([{"addresses": [{"ip": POD_IPS[0]}], "notReadyAddresses": [{"ip": POD_IPS[1]}], "ports": [{"name": "mongo", "port": 27017}]}])
     rules = render_k8s_rules(guide_policy(), service("ClusterIP", ports=ports), eps)
-    assert flows(rules) == [CLUSTER_IP_RULE, CONSUMERS_TO_PODS_RULE]
+    # notReadyAddresses are no provider pods (the shared parser counts ready endpoints only)
+    assert flows(rules) == [CLUSTER_IP_RULE, rule(consumers(), target("provider pods", POD_IPS[:1]), 27017)]
 
 
 def test_named_target_port_with_different_numbers_per_pod():
@@ -404,7 +405,7 @@ def test_error_named_target_port_without_endpoints():
     ports = [{"port": 27017, "targetPort": "mongo", "protocol": "TCP"}]
     with pytest.raises(K8sRenderError) as excinfo:
         render_k8s_rules(guide_policy(), service("ClusterIP", ports=ports), [])
-    check_error(excinfo, "service.spec.ports[0].targetPort", "no Endpoints or EndpointSlices were given")
+    check_error(excinfo, "service.spec.ports[0].targetPort", "the service has no endpoints")
 
 
 def test_error_unknown_service_type():
@@ -505,3 +506,26 @@ def test_filter_plugin_reports_errors_with_the_option():
         filter_plugin.sw_k8s_rules(guide_policy(), service("ClusterIP"), load_balancer="yes")
     with pytest.raises(AnsibleFilterError, match="node_address_types must be a list of strings"):
         filter_plugin.sw_k8s_rules(guide_policy(), service("ClusterIP"), node_address_types="InternalIP")
+
+
+def test_renderer_and_filter_import_without_the_kubernetes_client():
+    """The filter runs on the controller: the shared parser (_k8s/service.py) must not need kubernetes, urllib3 or requests."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('kubernetes', 'urllib3', 'requests'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from ansible_collections.microseg.segmentation.plugins.filter.sw_k8s_rules import sw_k8s_rules\n"
+        "from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.flows import render_k8s_rules\n"
+        "print(len(sw_k8s_rules({'consumer': 'c', 'port': 80}, {'metadata': {'name': 's'}, 'spec': {'clusterIP': '10.0.0.1', 'ports': [{'port': 80}]}})))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"

@@ -25,7 +25,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._k8s.inputs 
     service_ports,
     sorted_addresses,
 )
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.k8s_render import render_k8s_rules
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.k8s_render import K8sRenderError, render_k8s_rules
 from ansible_collections.microseg.segmentation.plugins.modules import k8s_service_inputs as module
 
 SERVICE = {
@@ -103,12 +103,12 @@ def test_service_ports_defaults_target_and_protocol():
     (53, "tcp", 53),
 ])
 def test_select_port_by_name_or_number(wanted, protocol, expected):
-    assert select_port(SERVICE, wanted, protocol)["port"] == expected
+    assert select_port(SERVICE, wanted, protocol).port == expected
 
 
 def test_select_port_by_number_and_protocol_picks_the_right_one():
-    assert select_port(SERVICE, 53, "UDP")["name"] == "dns"
-    assert select_port(SERVICE, 53, "TCP")["name"] == "dns-tcp"
+    assert select_port(SERVICE, 53, "UDP").name == "dns"
+    assert select_port(SERVICE, 53, "TCP").name == "dns-tcp"
 
 
 def test_select_port_lists_the_ports_when_none_matches():
@@ -128,12 +128,12 @@ def test_select_port_is_required_with_several_ports():
         select_port(SERVICE)
     with pytest.raises(K8sInputError, match="has 2 ports that match port 53, set protocol to one of TCP, UDP"):
         select_port(SERVICE, 53)
-    assert select_port(SERVICE, None, "UDP")["name"] == "dns"
+    assert select_port(SERVICE, None, "UDP").name == "dns"
 
 
 def test_select_port_of_a_single_port_service_and_of_none():
     single = {"metadata": {"name": "db", "namespace": "prod"}, "spec": {"ports": [{"port": 27017}]}}
-    assert select_port(single)["port"] == 27017
+    assert select_port(single).port == 27017
     assert select_port({"metadata": {"name": "ext"}, "spec": {"type": "ExternalName"}}) is None
     with pytest.raises(K8sInputError, match="has no port 80; its ports: none"):
         select_port({"metadata": {"name": "ext"}, "spec": {}}, 80)
@@ -171,8 +171,10 @@ def test_named_target_port_from_endpoints_object_and_by_target_name():
         ],
     }
     port = select_port(SERVICE, "http")
-    assert resolve_target_port(SERVICE, port, endpoints) == (9000, ["10.244.1.5", "10.244.3.3"])
-    renamed = dict(port, name="web")  # an endpoint port named after the targetPort
+    # the not-ready address resolves the number but is no pod address (only ready endpoints count)
+    assert resolve_target_port(SERVICE, port, endpoints) == (9000, ["10.244.1.5"])
+    renamed = copy.copy(port)
+    renamed.name = "web"  # an endpoint port named after the targetPort
     assert resolve_target_port(SERVICE, renamed, endpoints)[0] == 9000
 
 
@@ -180,7 +182,9 @@ def test_named_target_port_without_endpoints_fails_with_the_reason():
     port = select_port(SERVICE, "http")
     with pytest.raises(K8sInputError) as error:
         resolve_target_port(SERVICE, port, [])
+    assert error.value.option == "service.spec.ports[0].targetPort"
     assert str(error.value) == (
+        "service.spec.ports[0].targetPort: "
         "port http (80/TCP) of service shop/web has the named target port 'http', which cannot be resolved to a number: "
         "the service has no endpoints (no running pod matches its selector)"
     )
@@ -315,6 +319,134 @@ def test_headless_and_external_name_services():
     result = service_inputs(external, cluster_domain="corp.local")
     assert result["service"]["type"] == "ExternalName" and result["service"]["external_name"] == "mail.example.com"
     assert result["service"]["port"] is None and result["service"]["dns_name"] == "mail.prod.svc.corp.local"
+
+
+# ---------------------------------------------------------------------------------------------
+# one parser for k8s_service_inputs and sw_k8s_rules (_k8s/service.py)
+
+
+def conditioned_slice(name, endpoints, ports, service="web", namespace="shop", address_type="IPv4"):
+    """An EndpointSlice whose endpoints are ``(address, conditions)``; conditions None leaves them unset."""
+    items = []
+    for address, conditions in endpoints:
+        item = {"addresses": [address]}
+        if conditions is not None:
+            item["conditions"] = conditions
+        items.append(item)
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"kubernetes.io/service-name": service}},
+        "addressType": address_type,
+        "endpoints": items,
+        "ports": ports,
+    }
+
+
+READY = {"ready": True, "serving": True, "terminating": False}
+NOT_READY = {"ready": False, "serving": False, "terminating": False}
+DRAINING = {"ready": False, "serving": True, "terminating": True}  # serving while terminating
+GONE = {"ready": False, "serving": False, "terminating": True}
+HTTP_8080 = [{"name": "http", "port": 8080, "protocol": "TCP"}, {"name": "https", "port": 8443, "protocol": "TCP"}]
+
+
+def test_only_ready_endpoints_count_and_unset_means_ready():
+    slices = [conditioned_slice("web-a", [("10.244.1.5", READY), ("10.244.1.6", None), ("10.244.1.7", NOT_READY),
+                                          ("10.244.1.8", DRAINING), ("10.244.1.9", GONE)], HTTP_8080)]
+    assert resolve_target_port(SERVICE, select_port(SERVICE, "http"), slices) == (8080, ["10.244.1.5", "10.244.1.6"])
+
+
+def test_serving_terminating_endpoints_count_when_a_port_has_no_ready_one():
+    slices = [conditioned_slice("web-a", [("10.244.1.7", NOT_READY), ("10.244.1.8", DRAINING), ("10.244.1.9", GONE)], HTTP_8080)]
+    assert resolve_target_port(SERVICE, select_port(SERVICE, "http"), slices) == (8080, ["10.244.1.8"])
+    # a ready endpoint anywhere on the port (another slice, another number) ends the fallback
+    slices.append(conditioned_slice("web-b", [("10.244.2.7", READY)], [{"name": "http", "port": 8081, "protocol": "TCP"}]))
+    assert resolve_target_port(SERVICE, select_port(SERVICE, "http"), slices) == ([8080, 8081], ["10.244.2.7"])
+
+
+def test_not_ready_endpoints_resolve_the_named_port_but_give_no_addresses():
+    slices = [conditioned_slice("web-a", [("10.244.1.7", NOT_READY)], HTTP_8080)]
+    result = service_inputs(SERVICE, slices, NODES, port="http")
+    assert (result["service"]["target_port"], result["service"]["endpoint_addresses"]) == (8080, [])
+    policy = {"consumer": "prod", "port": 80}
+    rules = render_k8s_rules(policy, SERVICE, endpoints=slices, nodes=NODES)
+    assert [rule["provider"]["label"] for rule in rules] == ["nodes", "load balancer", "cluster IP"]
+
+
+def test_objects_of_other_services_are_skipped_by_both():
+    slices = SLICES + [conditioned_slice("cache-a", [("10.244.9.9", READY)], HTTP_8080, service="cache")]
+    assert resolve_target_port(SERVICE, select_port(SERVICE, "http"), slices) == resolve_target_port(SERVICE, select_port(SERVICE, "http"), SLICES)
+
+
+def test_cluster_ips_are_sorted_and_the_primary_is_kept():
+    ipv6_first = copy.deepcopy(SERVICE)
+    ipv6_first["spec"].update(clusterIP="fd00::27", clusterIPs=["fd00::27", "10.96.0.27"])
+    service = service_inputs(ipv6_first, SLICES, NODES, port="https")["service"]
+    assert service["cluster_ip"] == "fd00::27"
+    assert service["cluster_ips"] == ["10.96.0.27", "fd00::27"]
+
+
+def test_invalid_values_fail_with_their_path_in_both():
+    bad = copy.deepcopy(SERVICE)
+    bad["spec"]["clusterIPs"] = ["10.96.0.300"]
+    with pytest.raises(K8sInputError) as error:
+        service_inputs(bad, SLICES, NODES, port="https")
+    assert str(error.value) == "service.spec.clusterIPs[0]: expected an IP address, got '10.96.0.300'"
+    with pytest.raises(K8sRenderError) as error:
+        render_k8s_rules({"consumer": "prod", "port": 443}, bad, endpoints=SLICES, nodes=NODES)
+    assert error.value.option == "service.spec.clusterIPs[0]"
+
+
+def test_module_and_renderer_give_the_same_ports_and_addresses():
+    """The same objects through k8s_service_inputs and through sw_k8s_rules: same pods, target ports and addresses."""
+    service = copy.deepcopy(SERVICE)
+    service["spec"].update(clusterIP="fd00::27", clusterIPs=["fd00::27", "10.96.0.27"], externalIPs=["198.51.100.7"])
+    service["status"]["loadBalancer"]["ingress"].append({"ip": "2001:DB8::200"})
+    slices = [
+        conditioned_slice("web-a", [("10.244.1.5", READY), ("10.244.0.9", None), ("10.244.1.7", NOT_READY)],
+                          HTTP_8080 + [{"name": "dns", "port": 5353, "protocol": "UDP"}, {"name": "dns-tcp", "port": 5353, "protocol": "TCP"}]),
+        conditioned_slice("web-b", [("10.244.2.7", READY), ("10.244.2.8", DRAINING)],
+                          [{"name": "http", "port": 8081, "protocol": "TCP"}, {"name": "https", "port": 8443, "protocol": "TCP"}]),
+        conditioned_slice("web-v6", [("FD00:10:244::5", READY)], HTTP_8080, address_type="IPv6"),
+        conditioned_slice("web-dns", [("10.244.3.3", DRAINING)], [{"name": "dns", "port": 5353, "protocol": "UDP"}]),
+        conditioned_slice("cache-a", [("10.244.9.9", READY)], HTTP_8080, service="cache"),
+    ]
+    module_result = service_inputs(service, slices, NODES)
+    everything = {"consumer": "prod", "l4_params": [{"proto": None}]}
+    rules = render_k8s_rules(everything, service, endpoints=slices, nodes=NODES, node_address_types=["InternalIP"])
+    # the render input the module returns gives the same rules as the objects themselves
+    render = module_result["render_input"]
+    assert render_k8s_rules(everything, render["service"], endpoints=render["endpoints"], nodes=render["nodes"],
+                            node_address_types=["InternalIP"]) == rules
+
+    def provider(label, protocol, port):
+        found = [rule["provider"]["addresses"] for rule in rules
+                 if rule["consumer"]["label"] == "consumers" and rule["provider"]["label"] == label and (rule["protocol"], rule["port"]) == (protocol, port)]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+    for port in module_result["ports"]:
+        numbers = port["target_port"] if isinstance(port["target_port"], list) else [port["target_port"]]
+        rendered = sorted(set(address for number in numbers for address in provider("provider pods", port["protocol"], number) or []))
+        assert rendered == port["endpoint_addresses"], port
+        assert port["endpoint_addresses"]  # every port of this scenario has pods
+        if port["node_port"]:
+            assert provider("nodes", port["protocol"], port["node_port"]) == sorted(
+                address for node in module_result["nodes"] for address in node["internal_addresses"])
+    service_values = module_result["service"]
+    cluster = [rule for rule in rules if rule["provider"]["label"] == "cluster IP"]
+    assert cluster and all(rule["provider"]["addresses"] == service_values["cluster_ips"] for rule in cluster)
+    balancer = [rule for rule in rules if rule["provider"]["label"] == "load balancer"]
+    assert balancer and all(rule["provider"]["addresses"] == service_values["load_balancer_ips"] + service_values["load_balancer_hostnames"]
+                            for rule in balancer)
+    # what the scenario means: ready pods, draining pods only where a port has no ready one, canonical and sorted
+    assert module_result["ports"][0]["target_port"] == [8080, 8081]
+    assert module_result["ports"][0]["endpoint_addresses"] == ["10.244.0.9", "10.244.1.5", "10.244.2.7", "fd00:10:244::5"]
+    assert module_result["ports"][2]["endpoint_addresses"] == ["10.244.0.9", "10.244.1.5"]
+    assert service_values["cluster_ips"] == ["10.96.0.27", "fd00::27"]
+    assert service_values["load_balancer_ips"] == ["192.0.2.200", "2001:db8::200"]
+    dns_only_draining = service_inputs(service, slices[3:4], NODES, port="dns")["service"]
+    assert dns_only_draining["endpoint_addresses"] == ["10.244.3.3"]
 
 
 # ---------------------------------------------------------------------------------------------
