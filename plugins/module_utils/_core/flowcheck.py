@@ -347,9 +347,9 @@ class FlowCheck(Runner):
         self.check_task(module.params)
         return self.parse_flows(module.params["flows"])
 
-    def execute(self, module, connection, flows):
-        evaluate = self.load(connection, module.params, flows)
-        summary = self.summarise(self.evaluate_all(evaluate, flows))
+    def execute(self, module, connection, prepared):
+        evaluate = self.load(connection, module.params, prepared)
+        summary = self.summarise(self.evaluate_all(evaluate, prepared))
         if summary["mismatches"] and module.params["fail_on_mismatch"]:
             return dict(summary, failed=True, msg=self.mismatch_message(summary))
         return summary

@@ -268,7 +268,7 @@ def _load_balancer(obj):
     ingress = get(obj, "status", "loadBalancer", "ingress") or []
     option = "service.status.loadBalancer.ingress"
     if not is_list(ingress):
-        raise K8sInputError("expected a list of {ip, hostname}", option)
+        raise K8sInputError("expected a list of mappings with ip or hostname", option)
     ips, hostnames = [], []
     for index, item in enumerate(ingress):
         item_option = "%s[%d]" % (option, index)
@@ -304,7 +304,7 @@ def _endpoint_ports(value, option):
     if value is None:
         return None
     if not is_list(value):
-        raise K8sInputError("expected a list of {name, port, protocol}", option)
+        raise K8sInputError("expected a list of mappings with name, port and protocol", option)
     ports = []
     for index, item in enumerate(value):
         item_option = "%s[%d]" % (option, index)
@@ -368,7 +368,7 @@ def _subset_groups(obj, option):
         for key in ("addresses", "notReadyAddresses"):
             values = subset.get(key) or []
             if not is_list(values):
-                raise K8sInputError("expected a list of {ip}", "%s.%s" % (subset_option, key))
+                raise K8sInputError("expected a list of mappings with ip", "%s.%s" % (subset_option, key))
             found[key] = [ip_text(get(item, "ip"), "%s.%s[%d].ip" % (subset_option, key, position)) for position, item in enumerate(values)]
         if found["addresses"] or found["notReadyAddresses"]:
             ports = _endpoint_ports(subset.get("ports"), subset_option + ".ports")
@@ -468,7 +468,7 @@ def parse_nodes(nodes):
             raise K8sInputError("expected a Node object or an IP address", option)
         values = get(obj, "status", "addresses") or []
         if not is_list(values):
-            raise K8sInputError("expected a list of {type, address}", option + ".status.addresses")
+            raise K8sInputError("expected a list of mappings with type and address", option + ".status.addresses")
         addresses = []
         for index, item in enumerate(values):
             item_option = "%s.status.addresses[%d].address" % (option, index)
