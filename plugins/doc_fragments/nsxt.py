@@ -109,7 +109,7 @@ options:
     default: default
   id:
     description:
-      - The object's id in the Policy API (the last part of its path). Defaults to O(name).
+      - The object's id in the Policy API (the last part of its path). Defaults to O(name); an empty id fails (leave it out instead).
     type: str
 """
 

@@ -28,7 +28,7 @@ extends_documentation_fragment:
   - microseg.segmentation.nsxt.attributes
 options:
   name:
-    description: Display name of the section, unique among sections of its type. Required unless O(items) is used.
+    description: Display name of the section (1 to 255 characters), unique among sections of its type. Required unless O(items) is used.
     type: str
   section_type:
     description: The sections the task works on; a new section gets this type.
@@ -63,7 +63,7 @@ options:
     elements: dict
     suboptions:
       name:
-        description: Rule name, unique in the section.
+        description: Rule name, unique in the section (a name listed twice fails before any request).
         type: str
         required: true
       action:
@@ -295,6 +295,15 @@ def rules(params, prefix, task):
         raise ValidationError(prefix + "position_anchor", "is required when position is '%s'" % position)
     if params.get("position_anchor") and position not in ("before", "after"):
         raise ValidationError(prefix + "position_anchor", "only goes with position before or after")
+    seen = {}
+    for index, rule in enumerate(params.get("rules") or []):
+        # the rules of a section are matched to the section's by name: a name listed twice would
+        # send one rule id twice, which NSX refuses on every later update ("Rule <id> is listed twice")
+        name = rule.get("name")
+        if name in seen:
+            raise ValidationError("%srules[%d].name" % (prefix, index),
+                                  "'%s' is already the name of rules[%d]; each rule of a section needs its own name" % (name, seen[name]))
+        seen[name] = index
     return {"section_type": section_type}
 
 

@@ -64,11 +64,17 @@ options:
             description: Shorthand for a tag value, C(scope|tag), or C(tag) alone to match that tag under any scope.
             type: str
   ip_addresses:
-    description: IP addresses, CIDRs or ranges (C(10.0.0.1-10.0.0.9)) that are members.
+    description:
+      - IP addresses, CIDRs or ranges (C(10.0.0.1-10.0.0.9)) that are members.
+      - A range goes upwards and both of its ends are of one family; IPv4 and IPv6 are not mixed in one group.
+      - NSX takes at most 500 members in O(ip_addresses), O(paths) and O(external_ids) together; more fail before any request.
     type: list
     elements: str
   paths:
-    description: Policy paths of groups, segments or segment ports that are members.
+    description:
+      - Policy paths of groups, segments or segment ports that are members.
+      - A path to a group must name one that exists (or one the same task creates); one that does not fails after the read and
+        before any write.
     type: list
     elements: str
   external_ids:
@@ -247,7 +253,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy
     KEYS,
     MEMBER_TYPES,
     OPERATORS,
-    PolicyApiAdapter,
+    GroupAdapter,
     build_group_expression,
     canon_expression,
     check_id,
@@ -290,7 +296,7 @@ KIND = Kind(
 
 
 def main():
-    NsxtPolicyModule(KIND, "groups", PolicyApiAdapter).run()
+    NsxtPolicyModule(KIND, "groups", GroupAdapter).run()
 
 
 if __name__ == "__main__":

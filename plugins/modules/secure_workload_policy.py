@@ -49,7 +49,7 @@ options:
     choices: [default, absolute]
     default: default
   priority:
-    description: The policy's priority within its rank (lower first).
+    description: The policy's priority within its rank (lower first), 0 to 2**63-1 (the API's 64-bit integer).
     type: int
     default: 100
   action:
@@ -187,9 +187,15 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._secure_work
 )
 
 
+# The API's priority is a 64-bit integer: a larger one cannot be stored (the lab refuses it too).
+MAX_PRIORITY = 2 ** 63 - 1
+
+
 def _priority(value, path):
     if value < 0:
         raise ValidationError(path, "must be 0 or more, got %d" % value)
+    if value > MAX_PRIORITY:
+        raise ValidationError(path, "must be at most %d (a 64-bit integer), got %d" % (MAX_PRIORITY, value))
     return value
 
 

@@ -29,7 +29,7 @@ extends_documentation_fragment:
   - microseg.segmentation.secure_workload.attributes
 options:
   name:
-    description: Short name of the scope, unique among the children of O(parent). Required unless O(items) is used.
+    description: Short name of the scope (1 to 256 characters, without C(:)), unique among the children of O(parent). Required unless O(items) is used.
     type: str
   parent:
     description:
@@ -149,6 +149,11 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._secure_work
 
 
 def _short_name(value, path):
+    # the API's own checks: "short_name must not be empty", "short_name is longer than 256 characters"
+    if not value.strip():
+        raise ValidationError(path, "must not be empty (the API refuses it: short_name must not be empty)")
+    if len(value) > 256:
+        raise ValidationError(path, "is %d characters long; the API takes at most 256 (short_name is longer than 256 characters)" % len(value))
     if ":" in value:
         raise ValidationError(path, "is the short name, without ':' (set the parent with parent)")
     return value

@@ -722,6 +722,11 @@ def validate(identity: schema.Identity, obj: dict) -> list[dict]:
                 errors.append(validation(name, "Data '%s' of attribute '%s' %s" % (value, name, attr.pattern_msg)))
         if attr.max_length is not None and len(value) > attr.max_length:
             errors.append(validation(name, "Data '%s' of attribute '%s' should be less than %d chars long" % (value, name, attr.max_length)))
+        if name == "name" and isinstance(value, str) and any(ord(c) < 32 or ord(c) == 127 for c in value):
+            # lab rule (the reference documents no message): a control character such as NUL would be
+            # stored but could never be matched by a filter or shown
+            shown = value.encode("unicode_escape").decode("ascii")
+            errors.append(validation(name, "Data '%s' of attribute '%s' must not contain control characters" % (shown, name)))
         if attr.min_length is not None and len(value) < attr.min_length:
             errors.append(validation(name, "Data '%s' of attribute '%s' should be greater than %d chars long" % (value, name, attr.min_length)))
         if attr.max_value is not None and value > attr.max_value:

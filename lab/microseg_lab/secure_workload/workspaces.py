@@ -22,6 +22,8 @@ ACTIONS = ("ALLOW", "DENY")
 RANKS = ("DEFAULT", "ABSOLUTE")
 PORT_PROTOCOLS = (6, 17)
 DEFAULT_PRIORITY = 100
+# the API stores a policy priority as a 64-bit integer
+MAX_PRIORITY = 2 ** 63 - 1
 AUTHOR = "microseg lab"
 
 
@@ -489,7 +491,7 @@ class Workspaces:
             "id": new_id(), "application_id": workspace["id"], "published": None,
             "rank": choice(body, "rank", RANKS, "DEFAULT"),
             "action": self._action(body, prefix, True),
-            "priority": integer(body, "priority", DEFAULT_PRIORITY, minimum=0),
+            "priority": integer(body, "priority", DEFAULT_PRIORITY, minimum=0, maximum=MAX_PRIORITY),
             "consumer_filter_id": self._endpoint(workspace, body, "consumer_filter_id", prefix),
             "provider_filter_id": self._endpoint(workspace, body, "provider_filter_id", prefix),
             "l4_params": self._l4_list(body.get("l4_params") or [], prefix),
@@ -524,7 +526,7 @@ class Workspaces:
             self.version_of(workspace, body["version"], writing=True)
         rank = choice(body, "rank", RANKS)
         action = self._action(body, "", False)
-        priority = integer(body, "priority", minimum=0)
+        priority = integer(body, "priority", minimum=0, maximum=MAX_PRIORITY)
         consumer = self._endpoint(workspace, body, "consumer_filter_id", "", required=False)
         provider = self._endpoint(workspace, body, "provider_filter_id", "", required=False)
         for key, value in (("rank", rank), ("action", action), ("priority", priority), ("consumer_filter_id", consumer),

@@ -20,7 +20,9 @@ __metaclass__ = type
 
 import email.utils
 import json
+import os
 import random
+import ssl
 import threading
 import time
 import traceback
@@ -50,7 +52,8 @@ REQUESTS = ("requests", HAS_REQUESTS, REQUESTS_IMPORT_ERROR)
 class ApiError(MicrosegError):
     """An API call failed: carries the status, the request and the server's message."""
 
-    def __init__(self, message, status=None, method=None, url=None, response=None, request_body=None):
+    def __init__(self, message, status=None, method=None, url=None, response=None, request_body=None, retryable=False,
+                 retry_after=None):
         super(ApiError, self).__init__(message)
         self.message = message
         self.status = status
@@ -58,6 +61,10 @@ class ApiError(MicrosegError):
         self.url = url
         self.response = response
         self.request_body = request_body
+        # True for a failure that a retry may overcome (the server was unreachable, dropped the
+        # connection, or answered 429/502/503/504); ``retry_after`` is the server's Retry-After, in seconds
+        self.retryable = retryable
+        self.retry_after = retry_after
 
     def __str__(self):
         return self.message
@@ -89,6 +96,34 @@ def redact(value, secrets):
         for secret in secrets:
             value = value.replace(secret, MASK)
     return value
+
+
+def _certificate_rejected(exc):
+    """Is this TLS error a verification failure (a wrong CA, a wrong host name), which no retry
+    can overcome, rather than a connection cut during the handshake (a server restarting)?"""
+    seen = set()
+    todo = [exc]
+    while todo:
+        error = todo.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return True
+        linked = list(getattr(error, "args", ())) + [getattr(error, "reason", None), error.__cause__, error.__context__]
+        todo.extend(e for e in linked if isinstance(e, BaseException))
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text or "doesn't match" in text
+
+
+def check_ca_path(ca_path, option="ca_path"):
+    """Fail naming the option when a CA bundle is missing or unreadable (requests would raise a bare OSError later)."""
+    if not ca_path:
+        return
+    if not os.path.exists(ca_path):
+        raise ApiError("%s: '%s' does not exist" % (option, ca_path))
+    if not os.access(ca_path, os.R_OK):
+        raise ApiError("%s: '%s' cannot be read" % (option, ca_path))
 
 
 def _retry_after_seconds(header_value):
@@ -129,6 +164,8 @@ class HttpClient:
                  secrets=(), pool_size=10, error_parser=None, sleep=time.sleep, signer=None):
         if not HAS_REQUESTS:
             raise ApiError("the python 'requests' library is required")
+        if validate_certs:
+            check_ca_path(ca_path)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
@@ -178,9 +215,11 @@ class HttpClient:
         ``body`` is sent as JSON, ``form`` (a dict) as ``application/x-www-form-urlencoded``
         (a login form: its values stay out of every error). ``cert`` is a client certificate
         for this request only (``(cert_path, key_path)``).
-        Reads are always retried on connection errors and on 429/502/503/504.
+        Reads are always retried on connection errors (TLS connections cut during the handshake
+        included, as when the server restarts) and on 429/502/503/504.
         Writes are retried only when ``retry_write`` is true (the caller knows a
-        replay cannot create a duplicate).
+        replay cannot create a duplicate); a create that has no such guarantee goes through
+        :meth:`Connection.create_once`. An error a retry may overcome says so (``retryable``).
         """
         method = method.upper()
         url = self.base_url + path
@@ -201,14 +240,23 @@ class HttpClient:
                 settings = self.session.merge_environment_settings(prepared.url, {}, None, self.verify, cert)
                 resp = self.session.send(prepared, timeout=self.timeout, **settings)
             except requests.exceptions.SSLError as exc:
-                raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
+                if _certificate_rejected(exc):
+                    raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
+                # a TLS connection cut before it was set up (EOF in the handshake while the server restarts)
+                if retryable and self._may_retry(attempt, started):
+                    self.sleep(self._delay(attempt, None))
+                    attempt += 1
+                    self._count("retries")
+                    continue
+                raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url,
+                               retryable=True) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if retryable and self._may_retry(attempt, started):
                     self.sleep(self._delay(attempt, None))
                     attempt += 1
                     self._count("retries")
                     continue
-                raise ApiError(redact("cannot reach %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
+                raise ApiError(redact("cannot reach %s: %s" % (url, exc), self.secrets), method=method, url=url, retryable=True) from exc
             if resp.status_code in RETRY_STATUSES and retryable and self._may_retry(attempt, started):
                 self.sleep(self._delay(attempt, _retry_after_seconds(resp.headers.get("Retry-After"))))
                 attempt += 1
@@ -221,6 +269,15 @@ class HttpClient:
 
     def _may_retry(self, attempt, started):
         return attempt < self.retries and (time.time() - started) < self.max_retry_time
+
+    def backoff_after(self, exc, attempt, started):
+        """Before retry ``attempt`` of a call that failed with ``exc``: False when no retry is
+        left (or the error cannot be retried), else sleep as :meth:`request` does and return True."""
+        if not getattr(exc, "retryable", False) or not self._may_retry(attempt, started):
+            return False
+        self.sleep(self._delay(attempt, getattr(exc, "retry_after", None)))
+        self._count("retries")
+        return True
 
     @staticmethod
     def _decode(resp):
@@ -245,6 +302,8 @@ class HttpClient:
             url=url,
             response=redact(data, self.secrets),
             request_body=redact(body, self.secrets),
+            retryable=resp.status_code in RETRY_STATUSES,
+            retry_after=_retry_after_seconds(resp.headers.get("Retry-After")) if resp.status_code in RETRY_STATUSES else None,
         )
 
 
@@ -265,6 +324,31 @@ class Connection:
     def request(self, method, path, **kwargs):
         """One request; the decoded body of the answer."""
         return self.send(method, path, **kwargs).data
+
+    def create_once(self, method, path, lookup, **kwargs):
+        """A create the API has no idempotency mechanism for (a Secure Workload or NSX Manager POST).
+
+        It is sent once per attempt. After a failure a retry may overcome (the connection dropped,
+        TLS cut, 429/502/503/504), ``lookup()`` re-reads the object by name: when it finds it, the
+        create was applied before the answer was lost and the object found is returned (a
+        change, not a failure); otherwise the create is sent again, with the client's backoff and
+        bounds. So a create is never sent twice for an object that exists.
+        """
+        kwargs.pop("retry_write", None)
+        started = time.time()
+        attempt = 0
+        while True:
+            try:
+                return self.request(method, path, retry_write=False, **kwargs)
+            except ApiError as exc:
+                if not exc.retryable or not self.client._may_retry(attempt, started):
+                    raise
+                found = lookup()
+                if found is not None:
+                    return found
+                if not self.client.backoff_after(exc, attempt, started):
+                    raise
+                attempt += 1
 
     def get(self, path, **kwargs):
         """One object, or None when the API answers 404."""

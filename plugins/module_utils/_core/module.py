@@ -11,7 +11,7 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
+from ansible.module_utils.errors import NoLogError, UnsupportedError
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import REQUESTS
@@ -52,6 +52,13 @@ class _ObjectAnsibleModule(AnsibleModule):
         self._validating = False
 
     def fail_json(self, msg=None, **kwargs):
+        result = getattr(self, "validation_result", None) if getattr(self, "_validating", False) else None
+        if result is not None and result.errors.errors and isinstance(result.errors.errors[0], NoLogError):
+            # a sub-option list given as a string ('ports: "tcp/80"') first fails the no_log scan,
+            # whose message names no option; the type error after it does
+            named = [e for e in result.errors.errors if not isinstance(e, NoLogError)]
+            if named:
+                msg = named[0].args[0]
         if getattr(self, "_validating", False) and isinstance(self.params.get("items"), list):
             validator = ArgumentSpecValidator(self._item_spec)
             for index, item in enumerate(self.params["items"]):

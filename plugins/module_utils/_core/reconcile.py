@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
@@ -235,6 +234,9 @@ class Change:
         self.result = None
         self.error = None
         self.applied = False
+        # set by the adapter when another writer changed the object while this change was written
+        # (an NSX revision conflict); the declared state was re-applied over it
+        self.conflict = False
 
     @property
     def values(self):
@@ -348,7 +350,17 @@ class Reconciler:
         result["id"] = self.adapter.object_id(obj if obj is not None else change.existing)
         if want_diff:
             result["diff"] = diff_of(self.kind, change)
+        self._report_conflicts([change], result)
         return result
+
+    def _report_conflicts(self, changes, result):
+        """``conflict: true`` and one warning per object another writer changed while the task wrote it."""
+        conflicts = [c for c in changes if c.conflict]
+        if conflicts:
+            result["conflict"] = True
+            result["warnings"] = [
+                "%s '%s' was changed by another writer while this task wrote it (revision conflict): it was read again "
+                "and the declared state re-applied over the other change" % (self.kind.title, c.name) for c in conflicts]
 
     def ensure_many(self, items, purge=False, want_diff=False):
         """Reconcile a list of ``Declared`` (or ``(key, desired, state)``): one list read, then the writes.
@@ -405,16 +417,12 @@ class Reconciler:
                 for change in changes:
                     change.error = exc
             return
-        stop = threading.Event()
-
+        # One object's failure does not stop the others: each is written and reports its own result.
         def run(change):
-            if stop.is_set():
-                return change
             try:
                 self._apply(change)
-            except ApiError as exc:
+            except MicrosegError as exc:  # an API error, or what a re-read after a lost answer found
                 change.error = exc
-                stop.set()
             return change
 
         if self.parallel == 1 or len(changes) == 1:
@@ -443,10 +451,11 @@ class Reconciler:
         }
         if want_diff:
             result["diff"] = [diff_of(self.kind, c) for c in done]
+        self._report_conflicts(changes, result)
         if failed:
-            not_run = [c.name for c in changes if c.changed and c.error is None and c not in done]
             result["failed_objects"] = [dict(name=c.name, action=c.action, **c.error.to_result()) for c in failed]
-            result["not_attempted"] = not_run
-            result["msg"] = "%d of %d writes failed (first: %s); %d applied, %d not attempted" % (
-                len(failed), len([c for c in changes if c.changed]), failed[0].error.message, len(done), len(not_run))
+            result["msg"] = "%d of %d writes failed (%s); %d applied" % (
+                len(failed), len([c for c in changes if c.changed]),
+                "; ".join("%s '%s': %s" % (c.action, c.name, c.error) for c in failed[:5]) + ("; ..." if len(failed) > 5 else ""),
+                len(done))
         return result

@@ -52,9 +52,23 @@ def require_libraries(module, libraries):
             module.fail_json(msg=missing_required_lib(name), exception=error)
 
 
+INSECURE_WARNING = ("validate_certs is false: the server's TLS certificate is not verified, so anyone on the path can read "
+                    "and change this task's requests, credentials included; give the server's CA with ca_path instead")
+
+
+def warn_insecure(module):
+    """Warn (once per task) when the task turns TLS certificate verification off."""
+    if module.params.get("validate_certs") is False:
+        module.warn(INSECURE_WARNING)
+
+
 def finish(module, result):
-    """``exit_json`` the result, or ``fail_json`` it when it says ``failed``."""
+    """``exit_json`` the result, or ``fail_json`` it when it says ``failed``; its ``warnings`` go
+    through ``module.warn`` (passing them to exit_json is deprecated)."""
     result = dict(result)
+    warnings = result.pop("warnings", None) or []
+    for warning in [warnings] if isinstance(warnings, str) else warnings:
+        module.warn(warning)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)
@@ -92,6 +106,7 @@ class Runner:
     def run(self):
         module = self.build_module()
         require_libraries(module, self.libraries)
+        warn_insecure(module)
         with failing(module, self.mapped_errors):
             prepared = self.prepare(module)
             connection = None

@@ -82,6 +82,22 @@ def _digits(text):
     return bool(text) and all("0" <= char <= "9" for char in text)
 
 
+def validate_text(value, option, maximum, minimum=1, control=False):
+    """A name or other text option: ``minimum`` to ``maximum`` characters (blank counts as empty) and,
+    unless ``control``, no control character (a NUL byte, a line break...), which no console can
+    show or look up."""
+    _require_str(value, option, "text")
+    if minimum and not value.strip():
+        raise ValidationError(option, "must not be empty")
+    if len(value) < minimum or len(value) > maximum:
+        raise ValidationError(option, f"must be {minimum} to {maximum} characters long, got {len(value)}")
+    if not control:
+        for index, char in enumerate(value):
+            if ord(char) < 32 or ord(char) == 127:
+                raise ValidationError(option, f"contains the control character {char!r} at position {index}")
+    return value
+
+
 # ---------------------------------------------------------------------------------------------
 # tags and tag expressions
 

@@ -116,11 +116,15 @@ class NsxtConnection(Connection):
             query["cursor"] = cursor
 
 
-def with_revision_retry(connection, read, write):
+def with_revision_retry(connection, read, write, applied=None, change=None):
     """Run ``write(current)`` and on a revision conflict (409/412) re-read and try again, a bounded number of times.
 
     ``read()`` returns the object as it is now; ``write(current)`` rebuilds the request from it
-    (so the change is re-applied on top of what another writer did) and sends it.
+    (so the change is re-applied on top of what another writer did: the declared state wins) and
+    sends it. ``applied(current)`` says whether the object already is what the write asks for:
+    then the conflict was the replay of our own write whose answer was lost (a retried request),
+    and nothing more is sent. Otherwise another writer changed the object under us: ``change``
+    (when given) is marked ``conflict`` so that the result says so.
     """
     current = None
     for attempt in range(REVISION_RETRIES + 1):
@@ -132,6 +136,10 @@ def with_revision_retry(connection, read, write):
             current = read()
             if current is None:
                 raise
+            if applied is not None and applied(current):
+                return current
+            if change is not None:
+                change.conflict = True
     return None
 
 

@@ -125,14 +125,24 @@ class ManagerAdapter(Adapter):
     def predict_create(self, change):
         return dict(copy.deepcopy(change.body), display_name=change.name)
 
+    def lookup(self, name):
+        """The object named ``name`` as the API holds it now (a fresh list read), or None."""
+        found = [o for o in self.connection.list_all(self.base, params=self.list_params) if o.get("display_name") == name]
+        return found[0] if found else None
+
+    def settled(self, change, current):
+        """Does ``current`` (re-read after a revision conflict) already hold every field the change writes?"""
+        return all(not self.kind.by_api[api].differs(change.body.get(api), current.get(api)) if api in self.kind.by_api
+                   else change.body.get(api) == current.get(api) for api in change.fields)
+
 
 class NsGroupAdapter(ManagerAdapter):
     base = NS_GROUPS
 
     def create(self, change):
         body = dict(copy.deepcopy(change.body), display_name=change.name, resource_type="NSGroup")
-        data = self.connection.request("POST", self.base, body=body)
-        return data
+        # NSX Manager has no idempotency key: re-read by name before a retry (Connection.create_once)
+        return self.connection.create_once("POST", self.base, lambda: self.lookup(change.name), body=body)
 
     def update(self, change):
         existing = change.existing
@@ -145,7 +155,8 @@ class NsGroupAdapter(ManagerAdapter):
             data = self.connection.request("PUT", path, body=sent)
             return data
 
-        return with_revision_retry(self.connection, lambda: self.connection.get(path), write)
+        return with_revision_retry(self.connection, lambda: self.connection.get(path), write,
+                                   applied=lambda current: self.settled(change, current), change=change)
 
     def delete(self, change):
         self.connection.request("DELETE", "%s/%s" % (self.base, change.existing["id"]))
@@ -370,25 +381,40 @@ class SectionAdapter(ManagerAdapter):
             params["id"] = anchor["id"]
         return params
 
+    def with_rules(self, section):
+        return dict(section, rules=self.connection.list_all("%s/%s/rules" % (self.base, section["id"]))) if section else None
+
     def create(self, change):
         sent = self._section_body(dict(change.body, display_name=change.name))
         params = dict(self._operation(self.position(change.values)), action="create_with_rules")
-        data = self.connection.request("POST", self.base, params=params, body=sent)
-        return data
+        # NSX Manager has no idempotency key: re-read by name before a retry (Connection.create_once)
+        return self.connection.create_once("POST", self.base, lambda: self.with_rules(self.lookup(change.name)), params=params, body=sent)
+
+    def settled(self, change, current):
+        if change.placement is not None:
+            self._listed = None  # the order is read again: a move may be what the lost answer applied
+            if not self._placed(current, change.placement):
+                return False
+        return super(SectionAdapter, self).settled(change, current)
 
     def update(self, change):
+        """``update_with_rules`` (``revise_with_rules`` with a move) carries the section's ``_revision``:
+        a replay of a write that was applied is refused (412), never applied twice, so it is retried
+        like a read. On a revision conflict the section is re-read: when it already holds the change,
+        that was our own lost answer; otherwise another writer changed it, the declared state is
+        re-applied over it and the change is marked ``conflict``."""
         existing = change.existing
         path = "%s/%s" % (self.base, existing["id"])
         move = change.placement
 
         def write(current):
             base = current if current is not None else existing
-            sent = self._section_body(dict(change.body, _revision=base.get("_revision")), existing)
+            sent = self._section_body(dict(change.body, _revision=base.get("_revision")), base)
             params = dict(self._operation(move), action="revise_with_rules") if move else {"action": "update_with_rules"}
-            data = self.connection.request("POST", path, params=params, body=sent)
-            return data
+            return self.connection.request("POST", path, params=params, body=sent, retry_write=True)
 
-        return with_revision_retry(self.connection, lambda: self.connection.get(path), write)
+        return with_revision_retry(self.connection, lambda: self.with_rules(self.connection.get(path)), write,
+                                   applied=lambda current: self.settled(change, current), change=change)
 
     def delete(self, change):
         existing = change.existing

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_text
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, NsxtTags, canon_tags, convert_tags, nsxt_argument_spec
 
 
@@ -18,10 +18,22 @@ def check_description(value, path):
     return value
 
 
+def check_display_name(value, path):
+    """A display name: 1 to 255 characters (``display_name`` max 255, nsxt-api.md), no control character."""
+    return validate_text(value, path, 255)
+
+
+def check_given_id(value, path):
+    """An ``id`` that is given must not be empty: an empty id is not "no id" (leave it out to use the name)."""
+    if not value.strip():
+        raise ValidationError(path, "must not be empty (leave id out to use the name as the id)")
+    return value
+
+
 def common_fields():
     """``name`` (the display name), ``description`` and ``tags`` of every NSX object."""
     return [
-        Field("name", "display_name"),
+        Field("name", "display_name", convert=check_display_name),
         Field("description", "description", empty="", convert=check_description),
         Field("tags", "tags", compare=canon_tags, empty=[], convert=convert_tags, type="list", elements="raw"),
     ]
@@ -29,7 +41,7 @@ def common_fields():
 
 def policy_fields():
     """The options of every Policy API object: its ``id`` and the task's ``domain``."""
-    return [Field("id", key=True), Field("domain", task=True, default="default")]
+    return [Field("id", key=True, convert=check_given_id), Field("domain", task=True, default="default")]
 
 
 def rule_spec(actions):

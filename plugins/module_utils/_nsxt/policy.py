@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import ipaddress
 import json
 import re
 
@@ -26,6 +27,8 @@ MEMBER_TYPES = ("IPSet", "VirtualMachine", "LogicalPort", "LogicalSwitch", "Segm
                 "TransportNode", "Group", "DVPG", "DVPort", "IPAddress", "KubernetesCluster", "KubernetesNamespace", "KubernetesService",
                 "KubernetesNode")
 OPERATORS = ("EQUALS", "CONTAINS", "STARTSWITH", "ENDSWITH", "NOTEQUALS", "IN", "NOTIN", "MATCHES")
+# "At most 500 IP addresses, MAC addresses, external IDs and paths in total" in a group's expression (nsxt-api.md)
+MAX_GROUP_MEMBERS = 500
 CATEGORIES = ("Ethernet", "Emergency", "Infrastructure", "Environment", "Application")
 
 
@@ -110,6 +113,12 @@ def build_group_expression(params, prefix):
     if params.get("external_ids"):
         parts.append({"resource_type": "ExternalIDExpression", "member_type": params.get("external_id_member_type") or "VirtualMachine",
                       "external_ids": list(params["external_ids"])})
+    members = sum(len(params.get(option) or []) for option in ("ip_addresses", "paths", "external_ids"))
+    if members > MAX_GROUP_MEMBERS:
+        largest = max(("ip_addresses", "paths", "external_ids"), key=lambda option: len(params.get(option) or []))
+        raise ValidationError(prefix + largest,
+                              "NSX takes at most %d IP addresses, paths and external ids in a group, together; ip_addresses, paths and external_ids give %d"
+                              % (MAX_GROUP_MEMBERS, members))
     expression = []
     for part in parts:
         if expression:
@@ -119,19 +128,37 @@ def build_group_expression(params, prefix):
 
 
 def _ip_value(value, path):
-    """One address, CIDR or range (``first-last``); ``path`` is the option named in errors."""
+    """One address, CIDR or range (``first-last``, both of one family, first not above last);
+    ``path`` is the option named in errors."""
     if "-" in value:
         first, dummy, last = value.partition("-")
-        return "%s-%s" % (validate_ip_address(first.strip(), path), validate_ip_address(last.strip(), path))
+        first, last = validate_ip_address(first.strip(), path), validate_ip_address(last.strip(), path)
+        low, high = ipaddress.ip_address(first), ipaddress.ip_address(last)
+        if low.version != high.version:
+            raise ValidationError(path, "'%s' mixes an IPv%d and an IPv%d address: both ends of a range must be of one family"
+                                  % (value, low.version, high.version))
+        if low > high:
+            raise ValidationError(path, "'%s' is reversed: the range starts above its end" % value)
+        return "%s-%s" % (first, last)
     if "/" in value:
         return validate_cidr(value, path)
     return validate_ip_address(value, path)
 
 
+def _ip_version(value):
+    text = value.partition("-")[0].partition("/")[0]
+    return ipaddress.ip_address(text).version
+
+
 def _ip_list(values, option):
     checked = [_ip_value(value, "%s[%d]" % (option, index)) for index, value in enumerate(values)]
-    if len(checked) > 4000:
-        raise ValidationError(option, "at most 4000 addresses per expression")
+    families = {}
+    for index, value in enumerate(checked):
+        families.setdefault(_ip_version(value), index)
+    if len(families) > 1:
+        raise ValidationError("%s[%d]" % (option, max(families.values())),
+                              "NSX takes IPv4 and IPv6 addresses in separate groups; this list mixes them (first IPv4 at [%d], first IPv6 at [%d])"
+                              % (families[4], families[6]))
     return checked
 
 
@@ -324,6 +351,41 @@ class PolicyApiAdapter(Adapter):
         for change in changes:
             change.result = None if change.action == "delete" else self.predict_create(change)
             change.applied = True
+
+
+GROUP_PATH = re.compile(r"^/infra/domains/([^/]+)/groups/([^/]+)\Z")
+
+
+class GroupAdapter(PolicyApiAdapter):
+    """Groups: a path member that names a group must name one that exists (or that the task creates)."""
+
+    def prepare(self, changes):
+        """Every group a pending write names in ``paths`` must exist, checked before the first write
+        (and in check mode): NSX refuses the write otherwise ("The path=[...] is invalid")."""
+        wanted = []
+        for change in changes:
+            if change.action not in ("create", "update"):
+                continue
+            prefix = getattr(change.declared, "prefix", "") or ""
+            for element in (change.body or {}).get("expression") or []:
+                if element.get("resource_type") == "PathExpression":
+                    wanted.extend(("%spaths[%d]" % (prefix, index), path) for index, path in enumerate(element.get("paths") or [])
+                                  if GROUP_PATH.match(path))
+        if not wanted:
+            return
+        own = "/infra/domains/%s/groups/" % self.domain
+        # the groups this task writes are there when the PATCH (or the writes before) lands; only others are read
+        known = set(own + change.name for change in changes)
+        if any(path.startswith(own) and path not in known for dummy, path in wanted):
+            known.update(own + g["id"] for g in self.connection.list_all(self.base) if g.get("id"))
+        for path in sorted(set(p for dummy, p in wanted)):
+            if path not in known and not path.startswith(own):
+                if self.connection.get(POLICY_BASE + path) is not None:
+                    known.add(path)
+        missing = [(option, path) for option, path in wanted if path not in known]
+        if missing:
+            raise ValidationError(missing[0][0], "no group has the path %s; nothing was written%s" % (
+                missing[0][1], "" if len(missing) == 1 else " (also missing: %s)" % ", ".join("%s %s" % m for m in missing[1:])))
 
 
 class SecurityPolicyAdapter(PolicyApiAdapter):

@@ -11,7 +11,6 @@ import base64
 import copy
 import json
 import os
-import shutil
 import tempfile
 import uuid
 
@@ -95,60 +94,80 @@ class PrismaConnection(Connection):
             raise ApiError("namespace: '%s' must be an absolute namespace path starting with '/'" % self.namespace)
         if not params.get("token") and credential is None:
             raise ApiError("one of token or app_credential is required (or set PRISMA_TOKEN or PRISMA_APP_CREDENTIAL)")
-        self._tmpdir = None
-        ca_path = params.get("ca_path")
-        if credential is not None and not ca_path and credential.get("certificateAuthority"):
-            ca_path = self._write_temp("ca.pem", base64.b64decode(credential["certificateAuthority"]))
-        self.client = HttpClient(
-            api_url,
-            validate_certs=params.get("validate_certs", True),
-            ca_path=ca_path,
-            timeout=params.get("timeout") or 30,
-            error_parser=parse_prisma_errors,
-            secrets=[params.get("token")],
-        )
+        self._files = []
         try:
+            ca_path = params.get("ca_path")
+            if credential is not None and not ca_path and credential.get("certificateAuthority"):
+                # requests reads the CA for every new connection: it stays until close()
+                ca_path = self._memory_file("ca.pem", base64.b64decode(credential["certificateAuthority"]))
+            self.client = HttpClient(
+                api_url,
+                validate_certs=params.get("validate_certs", True),
+                ca_path=ca_path,
+                timeout=params.get("timeout") or 30,
+                error_parser=parse_prisma_errors,
+                secrets=[params.get("token")],
+            )
             if params.get("token"):
                 self.client.set_header("Authorization", "Bearer " + params["token"])
             else:
                 self._login(credential)
-        finally:
-            self._cleanup()
+        except BaseException:
+            self._release()
+            raise
 
-    def _write_temp(self, name, content):
-        if self._tmpdir is None:
-            self._tmpdir = tempfile.mkdtemp(prefix="microseg-")
-        path = os.path.join(self._tmpdir, name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
+    def _memory_file(self, name, content):
+        """A path to ``content`` that no other process can see and nothing on disk keeps: an
+        anonymous in-memory file (``memfd_create``) read through ``/proc/self/fd``. It disappears
+        with its descriptor, so a killed process leaves nothing behind. Where there is none (not
+        Linux), a private temporary file that :meth:`_release` removes; returns its path."""
+        if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+            fd = os.memfd_create("microseg-" + name, getattr(os, "MFD_CLOEXEC", 0))
+            self._files.append((fd, None))
+            os.write(fd, content)
+            return "/proc/self/fd/%d" % fd
+        fd, path = tempfile.mkstemp(prefix="microseg-", suffix="-" + name)
+        self._files.append((fd, path))
+        os.write(fd, content)
         return path
 
+    def _release(self, keep=0):
+        """Close (and, for a temporary file, remove) every file after the first ``keep``."""
+        while len(self._files) > keep:
+            fd, path = self._files.pop()
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            if path is not None:
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
+
     def _login(self, credential):
-        # The certificate authenticates this request only; the issued token every later one.
-        cert = self._write_temp("cert.pem", base64.b64decode(credential["certificate"]))
-        key = self._write_temp("key.pem", base64.b64decode(credential["certificateKey"]))
-        # a replayed /issue only issues another token: it is retried like a read
-        data = self.client.request("POST", "/issue", body={"realm": "Certificate", "validity": "1h"}, retry_write=True, cert=(cert, key)).data
+        # The certificate authenticates this request only; the issued token every later one. The
+        # key lives in memory files released as soon as /issue has answered (or failed).
+        kept = len(self._files)
+        try:
+            cert = self._memory_file("cert.pem", base64.b64decode(credential["certificate"]))
+            key = self._memory_file("key.pem", base64.b64decode(credential["certificateKey"]))
+            # a replayed /issue only issues another token: it is retried like a read
+            data = self.client.request("POST", "/issue", body={"realm": "Certificate", "validity": "1h"}, retry_write=True, cert=(cert, key)).data
+        finally:
+            self._release(kept)
         token = data.get("token") if isinstance(data, dict) else None
         if not token:
             raise ApiError("POST /issue returned no token")
         self.client.add_secret(token)
         self.client.set_header("Authorization", "Bearer " + token)
 
-    def _cleanup(self):
-        # The CA file must outlive the login: requests reads it for every new connection.
-        if self._tmpdir is not None:
-            for name in ("cert.pem", "key.pem"):
-                path = os.path.join(self._tmpdir, name)
-                if os.path.exists(path):
-                    os.remove(path)
-
     def close(self):
-        super(PrismaConnection, self).close()
-        if self._tmpdir is not None:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
+        try:
+            if self.client is not None:
+                super(PrismaConnection, self).close()
+        finally:
+            self._release()
 
     def send(self, method, path, namespace=None, **kwargs):
         headers = dict(kwargs.pop("headers", None) or {})

@@ -11,13 +11,16 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
     ValidationError,
     validate_tag_expression,
     validate_tags,
+    validate_text,
 )
 
 
 def check_name(value, path):
+    """1 to 256 characters (the console's ``maxlen 256``), none of them a control character such as
+    NUL: the console stores such a name but no filter or display can find it again."""
     if not value or len(value) > 256:
         raise ValidationError(path, "must be 1 to 256 characters long")
-    return value
+    return validate_text(value, path, 256, minimum=0)
 
 
 def check_description(value, path):

@@ -189,6 +189,9 @@ class IntentAdapter(SwAdapter):
         found = [o for o in self.list() if o.get("key") == name]
         return found[0] if found else None
 
+    def forget(self):
+        self._intents = None
+
     def complete(self, name, desired, existing):
         profile_id, target_id = self._ids[name]
         return dict(desired, inventory_config_profile_id=profile_id, inventory_filter_id=target_id)

@@ -20,6 +20,8 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._secure_work
 
 API = "/openapi/v1"
 PAGE_SIZE = 100
+# POSTs that create nothing (searches, state switches, a commit): a replay cannot duplicate
+SAFE_POSTS = ("/search", "/enable_enforce", "/disable_enforce", "/commit_dirty")
 
 
 def sw_argument_spec():
@@ -61,8 +63,9 @@ class SwConnection(Connection):
         )
 
     def send(self, method, path, **kwargs):
-        # PUT and DELETE address one object: a replay cannot duplicate. POST creates and is sent once.
-        if method in ("PUT", "DELETE"):
+        # PUT and DELETE address one object, and some POSTs create nothing: a replay cannot
+        # duplicate. A POST that creates goes through ``create_once`` (re-read by name before a retry).
+        if method in ("PUT", "DELETE") or (method == "POST" and path.rstrip("/").endswith(SAFE_POSTS)):
             kwargs.setdefault("retry_write", True)
         return self.client.request(method, API + path, **kwargs)
 
@@ -169,6 +172,31 @@ class SwAdapter(Adapter):
             raise ReconcileError("more than one %s is named '%s'; rename one" % (self.kind.title, name))
         return found[0] if found else None
 
+    def forget(self):
+        """Drop what the adapter keeps of an earlier list read (a subclass that caches one)."""
+
+    def lookup(self, name):
+        """The object as the API holds it now (a fresh read), or None."""
+        self.forget()
+        return self.find(name)
+
+    def post_create(self, path, body, name):
+        """POST a create; after a failure a retry may overcome, the object is re-read by name and the
+        create is sent again only when it was not applied (``Connection.create_once``). Returns the
+        object, as ``read_back`` shapes it."""
+        found = []
+
+        def lookup():
+            obj = self.lookup(name)
+            if obj is not None:
+                found.append(obj)
+            return obj
+
+        data = self.connection.create_once("POST", path, lookup, body=body)
+        if found and data is found[-1]:
+            return data
+        return self.read_back(data)
+
     def name_of(self, obj):
         return obj.get(self.name_key)
 
@@ -179,7 +207,7 @@ class SwAdapter(Adapter):
         return self.create_body(change.name, change.body)
 
     def create(self, change):
-        return self.read_back(self.connection.request("POST", self.path, body=self.create_body(change.name, change.body)))
+        return self.post_create(self.path, self.create_body(change.name, change.body), change.name)
 
     @staticmethod
     def changed_body(change):

@@ -78,7 +78,7 @@ def parse_protocol(value, option):
     text = str(value).strip().lower()
     if text in PROTOCOLS:
         return PROTOCOLS[text]
-    if text.isdigit() and 0 <= int(text) <= 255:
+    if re.match(r"^[0-9]{1,3}\Z", text) and 0 <= int(text) <= 255:
         return int(text)
     raise ValidationError(option, "must be tcp, udp, icmp, any or an IP protocol number 0-255, got %r" % value)
 
@@ -88,7 +88,8 @@ def parse_port(value, option):
     if isinstance(value, bool):
         raise ValidationError(option, "must be a port 0-65535 or a range low-high, got %r" % value)
     text = str(value).strip()
-    match = re.match(r"^(\d+)(?:\s*-\s*(\d+))?$", text)
+    # ASCII digits only: Python's \d and int() also take other scripts' digits ('８０'), which the API does not
+    match = re.match(r"^([0-9]+)(?:\s*-\s*([0-9]+))?\Z", text)
     if not match:
         raise ValidationError(option, "must be a port 0-65535 or a range low-high, got %r" % value)
     low = int(match.group(1))
@@ -255,7 +256,10 @@ class SwPolicyAdapter(SwAdapter):
 
     def create(self, change):
         body = self.create_body(change.name, change.body)
-        return self.read_back(self.connection.request("POST", "/applications/%s/policies" % self.workspace()["id"], body=body))
+        return self.post_create("/applications/%s/policies" % self.workspace()["id"], body, change.name)
+
+    def forget(self):
+        self._policies = None
 
     def update(self, change):
         """PUT /policies/{id} with what changed: the policy keeps its id."""

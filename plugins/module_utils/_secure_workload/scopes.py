@@ -178,6 +178,10 @@ class ScopeAdapter(SwAdapter):
             return []
         return [self.read_back(s) for s in self.directory.scopes() if s.get("parent_app_scope_id") == parent["id"]]
 
+    def forget(self):
+        with self.directory._lock:
+            self.directory._scopes = None
+
     def complete(self, name, desired, existing):
         parent = self.parent()
         if parent is None:
@@ -262,7 +266,7 @@ class InventoryFilterAdapter(SwAdapter):
         return predicted
 
     def create(self, change):
-        return self.read_back(self.connection.request("POST", self.path, body=self._wire(self.create_body(change.name, change.body))))
+        return self.post_create(self.path, self._wire(self.create_body(change.name, change.body)), change.name)
 
     def update(self, change):
         payload = self._wire(self.changed_body(change))
@@ -400,7 +404,9 @@ class WorkspaceAdapter(InventoryFilterAdapter):
             data = self.connection.request("PUT", "/clusters/%s" % cluster["id"], body=changed)
             stored[cluster["name"]] = data if isinstance(data, dict) and data.get("id") else dict(cluster, **changed)
         for cluster in creates:
-            data = self.connection.request("POST", "%s/%s/clusters" % (self.path, workspace_id), body=cluster)
+            path = "%s/%s/clusters" % (self.path, workspace_id)
+            data = self.connection.create_once("POST", path, lambda name=cluster["name"], path=path: next(
+                (c for c in self.connection.list_all(path) if c.get("name") == name), None), body=cluster)
             stored[cluster["name"]] = data if isinstance(data, dict) else dict(cluster)
         self._stored_clusters[workspace_id] = list(stored.values())
         return self._project(declared, self._stored_clusters[workspace_id])
@@ -415,8 +421,7 @@ class WorkspaceAdapter(InventoryFilterAdapter):
     def create(self, change):
         body = dict(change.body)
         clusters = body.pop("clusters", None)
-        data = self.connection.request("POST", self.path, body=self.create_body(change.name, body))
-        data = dict(data or {})
+        data = dict(self.post_create(self.path, self.create_body(change.name, body), change.name) or {})
         data["catch_all_action"] = body.get("catch_all_action", "DENY")
         if clusters is not None:
             self._stored_clusters[data["id"]] = []

@@ -133,3 +133,86 @@ def test_secure_workload_request_is_the_data_under_the_api_prefix(tls_server):
     assert [r[1] for r in script.requests] == ["/openapi/v1/app_scopes", "/openapi/v1/app_scopes/x"]
     assert script.requests[0][2]["Id"] == "k"
     connection.close()
+
+
+def _memory_files():
+    import os
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if "microseg-" in target:
+            found.append(target)
+    return found
+
+
+@pytest.mark.parametrize("answers", [
+    [(200, {}, {"token": "issued-token"})],
+    [(403, {}, [{"title": "Forbidden", "description": "certificate revoked"}])],
+    [(200, {}, {})],
+], ids=["issued", "refused", "no-token"])
+def test_prisma_credential_key_never_touches_disk(tls_server, app_credential, tmp_path, monkeypatch, answers):
+    import tempfile
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    url, script, ca = tls_server
+    script.answers = list(answers)
+    before = _memory_files()
+    try:
+        connection = PrismaConnection({"app_credential": app_credential})
+    except ApiError:
+        connection = None
+    else:
+        # the key is gone once /issue answered; the credential's CA stays (in memory) until close()
+        assert [t for t in _memory_files() if t not in before and "key.pem" in t] == []
+        connection.close()
+    assert _memory_files() == before
+    assert list(temp.iterdir()) == []
+    assert script.requests[0][4] == "app-credential"
+
+
+def test_prisma_credential_without_memfd_removes_its_files_on_every_path(tls_server, app_credential, tmp_path, monkeypatch):
+    import os
+    import tempfile
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.delattr(os, "memfd_create")
+    url, script, ca = tls_server
+    script.answers = [(403, {}, [{"title": "Forbidden", "description": "certificate revoked"}])]
+    with pytest.raises(ApiError):
+        PrismaConnection({"app_credential": app_credential})
+    assert list(temp.iterdir()) == []
+    script.answers = [(200, {}, {"token": "issued-token"})]
+    connection = PrismaConnection({"app_credential": app_credential})
+    left = [p.name for p in temp.iterdir()]
+    assert len(left) == 1 and left[0].endswith("-ca.pem")  # the CA (no secret) until close(); the key is gone
+    connection.close()
+    assert list(temp.iterdir()) == []
+
+
+def test_missing_ca_path_fails_naming_the_option_on_every_product(tmp_path):
+    missing = str(tmp_path / "missing-ca.pem")
+    for connect in (
+        lambda: PrismaConnection({"api_url": "https://127.0.0.1:1", "namespace": "/a", "token": "t", "ca_path": missing}),
+        lambda: NsxtConnection({"host": "127.0.0.1:1", "username": "u", "password": "p", "ca_path": missing}),
+        lambda: SwConnection({"url": "https://127.0.0.1:1", "api_key": "k", "api_secret": "s", "ca_path": missing}),
+    ):
+        with pytest.raises(ApiError, match="^ca_path: '%s' does not exist$" % missing):
+            connect()
+
+
+def test_secure_workload_retries_posts_that_create_nothing_and_not_creates(tls_server):
+    url, script, ca = tls_server
+    connection = SwConnection({"url": url, "api_key": "k", "api_secret": "s", "ca_path": ca})
+    connection.client.sleep = lambda s: None
+    script.answers = [(503, {}, []), (200, {}, {"results": []})]
+    assert connection.request("POST", "/inventory/search", body={}) == {"results": []}
+    script.answers = [(503, {}, [])]
+    with pytest.raises(ApiError) as err:
+        connection.request("POST", "/applications", body={"name": "w"})
+    assert err.value.retryable
+    assert [r[1] for r in script.requests] == ["/openapi/v1/inventory/search"] * 2 + ["/openapi/v1/applications"]

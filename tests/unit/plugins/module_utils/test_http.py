@@ -147,3 +147,137 @@ def test_api_error_is_a_microseg_error_whose_text_is_its_message():
     assert isinstance(exc, MicrosegError)
     exc.message += " (more)"
     assert str(exc) == exc.to_result()["msg"] == "GET /x failed with status 500: boom (more)"
+
+
+def test_errors_say_whether_a_retry_may_overcome_them(server):
+    url, script = server
+    script.answers = [(429, {"Retry-After": "7"}, []), (422, {}, [])]
+    http = client(url, [])
+    with pytest.raises(ApiError) as busy:
+        http.request("POST", "/things", body={})
+    assert busy.value.retryable and busy.value.retry_after == 7.0
+    with pytest.raises(ApiError) as refused:
+        http.request("POST", "/things", body={})
+    assert not refused.value.retryable
+    with pytest.raises(ApiError) as unreachable:
+        HttpClient("http://127.0.0.1:9", retries=0).request("POST", "/things", body={})
+    assert unreachable.value.retryable and "cannot reach" in unreachable.value.message
+
+
+def _tls_server_cutting_first_handshakes(pki, cuts):
+    """An HTTPS server that closes its first ``cuts`` connections before the TLS handshake (a server
+    restarting), then answers every request with 200 and an empty list."""
+    import socket
+    import ssl
+    import threading
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(pki["server.pem"]), str(pki["server.key"]))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+
+    def serve():
+        while True:
+            try:
+                conn, dummy = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            if len(accepted) <= cuts:
+                conn.close()
+                continue
+            try:
+                tls = context.wrap_socket(conn, server_side=True)
+                tls.recv(65536)
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]")
+                tls.close()
+            except (OSError, ssl.SSLError):
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, accepted
+
+
+def test_tls_cut_during_the_handshake_is_retried(pki):
+    listener, accepted = _tls_server_cutting_first_handshakes(pki, cuts=2)
+    try:
+        sleeps = []
+        url = "https://127.0.0.1:%d" % listener.getsockname()[1]
+        response = HttpClient(url, ca_path=str(pki["ca.pem"]), sleep=sleeps.append).request("GET", "/things")
+        assert response.data == []
+        assert len(accepted) == 3 and len(sleeps) == 2
+        # a write that may not be replayed is not, and says that a retry may help
+        listener2, accepted2 = _tls_server_cutting_first_handshakes(pki, cuts=1)
+        try:
+            url2 = "https://127.0.0.1:%d" % listener2.getsockname()[1]
+            with pytest.raises(ApiError, match="TLS error") as err:
+                HttpClient(url2, ca_path=str(pki["ca.pem"]), sleep=sleeps.append).request("POST", "/things", body={})
+            assert err.value.retryable and len(accepted2) == 1
+        finally:
+            listener2.close()
+    finally:
+        listener.close()
+
+
+def test_certificate_rejected_is_not_retried(tls_server):
+    url, script, ca = tls_server
+    sleeps = []
+    with pytest.raises(ApiError, match="TLS error") as err:
+        HttpClient(url, sleep=sleeps.append).request("GET", "/things")
+    assert sleeps == [] and not err.value.retryable
+
+
+def test_missing_or_unreadable_ca_path_names_the_option(tmp_path):
+    with pytest.raises(ApiError, match=r"^ca_path: '.*/nowhere.pem' does not exist$"):
+        HttpClient("https://127.0.0.1:1", ca_path=str(tmp_path / "nowhere.pem"))
+    HttpClient("https://127.0.0.1:1", ca_path=str(tmp_path / "nowhere.pem"), validate_certs=False)  # not used: not checked
+
+
+class ScriptedConnection(Connection):
+    """A connection whose writes fail as scripted (an ApiError, or None for success)."""
+
+    def __init__(self, outcomes):
+        self.client = HttpClient("http://127.0.0.1:1", sleep=lambda s: None, retries=3)
+        self.outcomes = list(outcomes)
+        self.sent = []
+
+    def send(self, method, path, **kwargs):
+        self.sent.append((method, path, kwargs.get("retry_write")))
+        outcome = self.outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+        return Response(201, {"id": "new"}, {})
+
+
+def _dropped():
+    return ApiError("cannot reach http://127.0.0.1:1/things: Connection aborted", method="POST", retryable=True)
+
+
+def test_create_once_returns_what_the_reread_finds_after_a_dropped_create():
+    connection = ScriptedConnection([_dropped()])
+    lookups = []
+    found = {"id": "applied"}
+    assert connection.create_once("POST", "/things", lambda: lookups.append(1) or found, body={}) is found
+    assert len(connection.sent) == 1 and lookups == [1]  # never sent twice
+
+
+def test_create_once_resends_only_after_the_reread_finds_nothing():
+    busy = ApiError("busy", status=503, retryable=True)
+    connection = ScriptedConnection([busy, _dropped(), None])
+    lookups = []
+    assert connection.create_once("POST", "/things", lambda: lookups.append(1), body={}) == {"id": "new"}
+    assert len(connection.sent) == 3 and len(lookups) == 2
+    assert all(retry is False for dummy, dummy2, retry in connection.sent)
+    assert connection.client.stats["retries"] == 2
+
+
+def test_create_once_gives_up_on_a_refusal_and_when_retries_run_out():
+    connection = ScriptedConnection([ApiError("refused", status=422)])
+    with pytest.raises(ApiError, match="refused"):
+        connection.create_once("POST", "/things", lambda: pytest.fail("a refusal is not re-read"), body={})
+    connection = ScriptedConnection([_dropped()] * 4)
+    with pytest.raises(ApiError, match="cannot reach"):
+        connection.create_once("POST", "/things", lambda: None, body={})
+    assert len(connection.sent) == 4  # the first try and 3 retries

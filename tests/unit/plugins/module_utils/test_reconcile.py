@@ -211,10 +211,40 @@ def test_ensure_many_reports_failures_and_what_was_applied():
     result = Reconciler(KIND, adapter, parallel=1).ensure_many(items)
     assert result["failed_objects"][0]["name"] == "n0"
     assert result["failed_objects"][0]["status"] == 422
-    # the first failure stops the rest: nothing more is sent once an error is known
-    assert adapter.writes() == [("create", "n0")]
-    assert result["not_attempted"] == ["n1", "n2", "n3", "n4"]
-    assert result["changed"] is False
+    # one failure does not stop the others: each object is written and reports its own result
+    assert adapter.writes() == [("create", "n%d" % i) for i in range(5)]
+    assert result["summary"]["created"] == ["n1", "n2", "n3", "n4"]
+    assert [o["name"] for o in result["objects"]] == ["n1", "n2", "n3", "n4"]
+    assert "not_attempted" not in result
+    assert result["changed"] is True
+    assert result["msg"].startswith("1 of 5 writes failed (create 'n0': ")
+    assert result["msg"].endswith("; 4 applied")
+
+
+def test_ensure_many_keeps_going_in_parallel_and_lists_every_failure():
+    adapter = MemoryAdapter([])
+    items = [("n%d" % i, {"subject": [["a=1"]], "IPs": ["10.0.0.%d" % i]}, "present") for i in range(12)]
+    adapter.fail_on = {"n3", "n7"}
+    result = Reconciler(KIND, adapter, parallel=4).ensure_many(items)
+    assert sorted(o["name"] for o in result["failed_objects"]) == ["n3", "n7"]
+    assert sorted(result["summary"]["created"]) == sorted("n%d" % i for i in range(12) if i not in (3, 7))
+    assert len(adapter.writes()) == 12
+
+
+def test_conflict_is_reported_with_a_warning_naming_the_object():
+    class Conflicting(MemoryAdapter):
+        def update(self, change):
+            change.conflict = True
+            return MemoryAdapter.update(self, change)
+
+    adapter = Conflicting([EXISTING])
+    result = Reconciler(KIND, adapter).ensure("a", {"description": "new"}, "present")
+    assert result["conflict"] is True
+    assert len(result["warnings"]) == 1 and "'a' was changed by another writer" in result["warnings"][0]
+    many = Reconciler(KIND, Conflicting([EXISTING])).ensure_many([("a", {"description": "newer"}, "present")])
+    assert many["conflict"] is True and "'a'" in many["warnings"][0]
+    quiet = Reconciler(KIND, MemoryAdapter([EXISTING])).ensure("a", {"description": "new"}, "present")
+    assert "conflict" not in quiet and "warnings" not in quiet
 
 
 def test_update_receives_the_planned_change_with_its_fields():

@@ -148,3 +148,27 @@ def test_module_options_reach_the_module():
 
     run(execute, required_if=[("kind", "orchestrator", ["scope"])])
     assert seen == [{"required_if": [("kind", "orchestrator", ["scope"])]}]
+
+
+class WarningModule(FakeModule):
+    warned = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        WarningModule.warned = []
+
+    def warn(self, warning):
+        WarningModule.warned.append(warning)
+
+
+def test_validate_certs_false_warns_once_and_result_warnings_go_through_warn(monkeypatch):
+    monkeypatch.setattr(runner_module, "AnsibleModule", WarningModule)
+    monkeypatch.setattr(WarningModule, "__init__", lambda self, *a, **k: (FakeModule.__init__(self, *a, **k),
+                                                                           self.params.update(validate_certs=False)) and None)
+    ended = run(lambda *a: {"changed": True, "conflict": True, "warnings": ["section 'a' was changed by another writer"]})
+    assert not ended.failed and "warnings" not in ended.result and ended.result["conflict"] is True
+    assert WarningModule.warned == [runner_module.INSECURE_WARNING, "section 'a' was changed by another writer"]
+    WarningModule.warned = []
+    monkeypatch.setattr(WarningModule, "__init__", lambda self, *a, **k: FakeModule.__init__(self, *a, **k))
+    run(lambda *a: {})
+    assert WarningModule.warned == []

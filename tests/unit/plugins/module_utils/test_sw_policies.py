@@ -31,6 +31,9 @@ class FakeConnection:
         self.calls = []
         self.policies = policies or []
 
+    def create_once(self, method, path, lookup, **kwargs):
+        return self.request(method, path, **kwargs)
+
     def list_all(self, path, params=None):
         self.calls.append(("GET", path))
         if path == "/app_scopes":

@@ -32,6 +32,9 @@ class FakeConnection:
         self.answers = answers or {}
         self.calls = []
 
+    def create_once(self, method, path, lookup, **kwargs):
+        return self.request(method, path, **kwargs)
+
     def list_all(self, path, params=None):
         self.calls.append(("LIST", path, params))
         return copy.deepcopy(self.lists.get(path, []))
