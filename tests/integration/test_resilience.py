@@ -414,8 +414,8 @@ def test_nsx_section_revision_changed_under_us_is_a_reported_conflict(lab, nsx, 
         task = _section_task(name, ['tcp/9300'])
         task['microseg.segmentation.nsxt_firewall_section']['rules'][0]['notes'] = 'declared'
         env = lab.playbook_env()
-        full = [task, {'name': 'Keep', 'ansible.builtin.copy': {'content': '{{ section | to_json }}', 'dest': str(playbook_dir / 'section.json'),
-                                                               'mode': '0600'}}]
+        keep = {'content': '{{ section | to_json }}', 'dest': str(playbook_dir / 'section.json'), 'mode': '0600'}
+        full = [task, {'name': 'Keep', 'ansible.builtin.copy': keep}]
         playbook = [{'name': 'Race', 'hosts': 'localhost', 'gather_facts': False, 'connection': 'local',
                      'vars': {'ansible_python_interpreter': sys.executable}, 'tasks': full}]
         (playbook_dir / 'play.yml').write_text(json.dumps(playbook))

@@ -417,6 +417,7 @@ class Reconciler:
                 for change in changes:
                     change.error = exc
             return
+
         # One object's failure does not stop the others: each is written and reports its own result.
         def run(change):
             try:

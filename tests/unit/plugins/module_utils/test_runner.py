@@ -163,12 +163,15 @@ class WarningModule(FakeModule):
 
 def test_validate_certs_false_warns_once_and_result_warnings_go_through_warn(monkeypatch):
     monkeypatch.setattr(runner_module, "AnsibleModule", WarningModule)
-    monkeypatch.setattr(WarningModule, "__init__", lambda self, *a, **k: (FakeModule.__init__(self, *a, **k),
-                                                                           self.params.update(validate_certs=False)) and None)
+    def insecure_init(self, *args, **kwargs):
+        FakeModule.__init__(self, *args, **kwargs)
+        self.params.update(validate_certs=False)
+
+    monkeypatch.setattr(WarningModule, "__init__", insecure_init)
     ended = run(lambda *a: {"changed": True, "conflict": True, "warnings": ["section 'a' was changed by another writer"]})
     assert not ended.failed and "warnings" not in ended.result and ended.result["conflict"] is True
     assert WarningModule.warned == [runner_module.INSECURE_WARNING, "section 'a' was changed by another writer"]
     WarningModule.warned = []
-    monkeypatch.setattr(WarningModule, "__init__", lambda self, *a, **k: FakeModule.__init__(self, *a, **k))
+    monkeypatch.setattr(WarningModule, "__init__", FakeModule.__init__)
     run(lambda *a: {})
     assert WarningModule.warned == []
