@@ -163,6 +163,7 @@ class WarningModule(FakeModule):
 
 def test_validate_certs_false_warns_once_and_result_warnings_go_through_warn(monkeypatch):
     monkeypatch.setattr(runner_module, "AnsibleModule", WarningModule)
+
     def insecure_init(self, *args, **kwargs):
         FakeModule.__init__(self, *args, **kwargs)
         self.params.update(validate_certs=False)
