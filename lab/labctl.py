@@ -1,7 +1,7 @@
 """Start, stop and query the microseg lab (HTTPS emulators of the product APIs).
 
     python lab/labctl.py start  --dir DIR [--sqlite] [--prisma-port N] [--nsxt-port N] [--sw-port N]
-                                [--prisma-workloads FILE]
+                                [--prisma-workloads FILE] [--prisma-flows FILE|NAME]
     python lab/labctl.py stop   --dir DIR
     python lab/labctl.py status --dir DIR
 
@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+RECORDINGS_DIR = os.path.join(HERE, "microseg_lab", "prisma", "recordings")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
@@ -125,8 +126,25 @@ def _summary(description: dict) -> str:
     return "\n".join(lines)
 
 
+def _recording(name: str) -> str | None:
+    """A flow recording: a file, or the name of one under lab/microseg_lab/prisma/recordings (``hipster-week``)."""
+    if os.path.isfile(name):
+        return os.path.abspath(name)
+    for candidate in (os.path.join(RECORDINGS_DIR, name), os.path.join(RECORDINGS_DIR, name + ".json")):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
 def cmd_start(args) -> int:
     state_dir = os.path.abspath(args.dir)
+    recording = None
+    if getattr(args, "prisma_flows", None):
+        recording = _recording(args.prisma_flows)
+        if recording is None:
+            bundled = sorted(f[:-5] for f in os.listdir(RECORDINGS_DIR) if f.endswith(".json")) if os.path.isdir(RECORDINGS_DIR) else []
+            sys.stderr.write("no such flow recording: %s (a file, or one of: %s)\n" % (args.prisma_flows, ", ".join(bundled) or "none"))
+            return 2
     os.makedirs(state_dir, exist_ok=True)
     pid = _running(state_dir)
     if pid is not None:
@@ -148,6 +166,9 @@ def cmd_start(args) -> int:
     if getattr(args, "prisma_workloads", None):
         # read by microseg_lab.prisma.workloads (the processing units the simulated enforcers report)
         env["MICROSEG_LAB_PRISMA_WORKLOADS"] = os.path.abspath(args.prisma_workloads)
+    if recording:
+        # read by microseg_lab.prisma (flows loaded at start, relative timestamps taken from that moment)
+        env["MICROSEG_LAB_PRISMA_FLOWS"] = recording
     with open(_path(state_dir, "lab.log"), "ab") as log, open(os.devnull, "rb") as devnull:
         process = subprocess.Popen(command, stdin=devnull, stdout=log, stderr=log, cwd=state_dir, start_new_session=True, close_fds=True,
                                    env=env)
@@ -236,6 +257,9 @@ def main(argv=None) -> int:
         if name == "start":
             p.add_argument("--prisma-workloads", metavar="FILE",
                            help="JSON fixture of the Prisma processing units per namespace (default lab/microseg_lab/prisma/workloads.json)")
+            p.add_argument("--prisma-flows", metavar="FILE",
+                           help="Prisma flow recording loaded at start: a JSON file, or the name of a bundled one "
+                                "(hipster-week = lab/microseg_lab/prisma/recordings/hipster-week.json)")
     for name, helptext in (("stop", "stop the lab (idempotent)"), ("status", "exit 0 when the lab runs and answers")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--dir", required=True, help="state directory")

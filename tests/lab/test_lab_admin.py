@@ -92,6 +92,16 @@ def test_fault_delay(api):
     assert api.get("/namespaces").status_code == 504
 
 
+def test_fault_every_nth_request_passes_the_others_on(api):
+    set_faults(api, {"method": "GET", "path": "/services", "status": 503, "every": 3, "count": 2},
+               {"method": "GET", "path": "/services", "status": 429})
+    statuses = [api.get("/services").status_code for dummy in range(7)]
+    # the 1st request passes the first rule and meets the second (once); the 3rd and 6th meet the first
+    assert statuses == [429, 200, 503, 200, 200, 503, 200]
+    assert api.admin("GET", "/_lab/faults").json() == {"rules": []}
+    assert api.admin("PUT", "/_lab/faults", {"rules": [{"every": 0}]}).status_code == 400
+
+
 def test_fault_rules_are_validated_and_cleared(api):
     assert api.admin("PUT", "/_lab/faults", {"rules": [{"status": "bad"}]}).status_code == 400
     assert api.admin("PUT", "/_lab/faults", {"rules": [{"count": 0}]}).status_code == 400

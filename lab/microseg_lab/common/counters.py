@@ -6,7 +6,7 @@ import threading
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # POST routes that only read (a query sent as a body): counted as requests, not as writes.
-READ_ONLY_POSTS = ("/inventory/search",)
+READ_ONLY_POSTS = ("/inventory/search", "/statsqueries")
 
 
 def is_write(method: str, route: str) -> bool:

@@ -8,6 +8,8 @@ wins. ``delay`` sleeps before answering; ``drop`` closes the connection without 
 ``status`` answers with that status (and ``Retry-After`` when ``retry_after`` is set); a rule with
 neither ``status`` nor ``drop`` only delays the normal answer. ``drop`` with ``"after_handling": true``
 handles the request first (a write is applied) and then closes the connection without the answer.
+``"every": N`` spreads a rule out: it applies to every N-th matching request only (the others pass on
+to the next rules), so that a few rules with different ``every`` fault a steady share of a long run.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class FaultRule:
     drop: bool = False
     count: int = 1
     after_handling: bool = False
+    every: int = 1
+    seen: int = 0
 
     def matches(self, method: str, paths: tuple[str, ...]) -> bool:
         if self.method is not None and self.method != method:
@@ -39,7 +43,9 @@ class FaultRule:
         return True
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("seen")
+        return out
 
 
 def _number(rule: dict, key: str) -> float | None:
@@ -54,7 +60,7 @@ def _number(rule: dict, key: str) -> float | None:
 def parse_rule(raw) -> FaultRule:
     if not isinstance(raw, dict):
         raise FaultRuleError("a rule must be an object")
-    unknown = set(raw) - {"method", "path", "status", "retry_after", "delay", "drop", "count", "after_handling"}
+    unknown = set(raw) - {"method", "path", "status", "retry_after", "delay", "drop", "count", "after_handling", "every"}
     if unknown:
         raise FaultRuleError("unknown rule keys: %s" % ", ".join(sorted(unknown)))
     method = raw.get("method")
@@ -77,9 +83,12 @@ def parse_rule(raw) -> FaultRule:
         count = 1
     if isinstance(count, bool) or not isinstance(count, int) or (count < 1 and count != -1):
         raise FaultRuleError("count must be a positive integer (or -1 for unlimited)")
+    every = raw.get("every", 1)
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise FaultRuleError("every must be a positive integer")
     return FaultRule(
         method=method, path=path, status=status, retry_after=_number(raw, "retry_after"),
-        delay=_number(raw, "delay"), drop=drop, count=count, after_handling=after_handling,
+        delay=_number(raw, "delay"), drop=drop, count=count, after_handling=after_handling, every=every,
     )
 
 
@@ -109,6 +118,9 @@ class Faults:
         with self._lock:
             for index, rule in enumerate(self._rules):
                 if rule.matches(method, paths):
+                    rule.seen += 1
+                    if rule.seen % rule.every:
+                        continue
                     if rule.count != -1:
                         rule.count -= 1
                         if rule.count <= 0:

@@ -26,9 +26,15 @@ class SqlitePersistence:
         )
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
-    def load(self) -> list[tuple[str, str, str, dict]]:
+    def load(self, kinds: Iterable[str] | None = None) -> list[tuple[str, str, str, dict]]:
+        """Every document in insertion order (only those of ``kinds`` when given)."""
+        query = "SELECT kind, id, scope, body FROM docs"
+        args: list[str] = []
+        if kinds is not None:
+            args = list(kinds)
+            query += " WHERE kind IN (%s)" % ", ".join(["?"] * len(args)) if args else " WHERE 0"
         with self._lock:
-            rows = self._db.execute("SELECT kind, id, scope, body FROM docs ORDER BY rowid").fetchall()
+            rows = self._db.execute(query + " ORDER BY rowid", args).fetchall()
         return [(kind, ident, scope, json.loads(body)) for kind, ident, scope, body in rows]
 
     def put(self, kind: str, ident: str, scope: str, doc: dict) -> None:
@@ -62,6 +68,11 @@ class SqlitePersistence:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def delete_kind(self, kind: str) -> None:
+        """Every document of one kind."""
+        with self._lock:
+            self._db.execute("DELETE FROM docs WHERE kind = ?", (kind,))
 
     def get_meta(self, key: str) -> str | None:
         with self._lock:

@@ -4,6 +4,12 @@ Request processing follows the order of the real framework: route lookup (404), 
 parameters (400), operation allowed for the identity (405), authentication (401), target
 namespace (400/403), body decoding (400), model validation (422), then the operation itself
 (404 for a missing object, 422 for read-only/creation-only/protected/duplicate errors).
+
+``Idempotency-Key`` is kept with the object, as the console keeps its non-exposed
+``createIdempotencyKey``/``updateIdempotencyKey``: in ``obj["_meta"]`` (never serialized to JSON,
+persisted with the object in SQLite). A POST whose key created an object that still exists in the
+same identity and namespace answers that object again and creates nothing; a PUT whose key made
+the object's last update answers the object again and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +19,7 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -24,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from ..common.persistence import SqlitePersistence
 from ..common.pki import CertificateAuthority, cert_pem, key_pem, write_private
 from ..common.server import Product, Request, Response, format_seconds
-from . import codec, qfilter, schema, workloads
+from . import codec, flows, qfilter, schema, workloads
 from .auth import TokenAuthority
 from .errors import (
     ApiError,
@@ -66,7 +70,10 @@ OPERATION_NAMES = {
     "list": "RetrieveMany", "info": "Info", "get": "Retrieve", "info_one": "Info", "create": "Create",
     "update": "Update", "delete": "Delete", "patch": "Patch", "child": "RetrieveMany", "child_info": "Info",
 }
-IDEMPOTENCY_CACHE_SIZE = 20000
+# Hidden attributes kept in obj["_meta"]: the Idempotency-Key of the POST that created the object
+# (indexed by the store) and of the PUT that last updated it.
+CREATE_KEY = "createIdempotencyKey"
+UPDATE_KEY = "updateIdempotencyKey"
 STATIC_TOKEN_VALIDITY = 10 * 365 * 24 * 3600
 
 
@@ -113,15 +120,19 @@ class PrismaProduct(Product):
         self.static_token = ""
         self.ca: CertificateAuthority | None = None
         self.appcred_path = os.path.join(state_dir, APPCRED_FILE)
-        self._idem_lock = threading.Lock()
-        self._idem_cache: OrderedDict = OrderedDict()
-        self._idem_key_locks: dict[tuple, threading.Lock] = {}
         loaded = self.store.load()
         if self.store.namespace(ROOT_NAMESPACE) is None:
             self._seed()
         self.workloads: dict[str, list[dict]] = {}
         self._load_workloads()
         self.logger.info("prisma: %d object(s) loaded%s", loaded, " from SQLite" if self.persistence else "")
+        self.flows = flows.FlowStore(self.persistence)
+        flow_count = self.flows.load()
+        # A recording named by labctl.py start --prisma-flows (a bad file stops the start).
+        self.flow_recording = os.environ.get(flows.FLOWS_ENV) or ""
+        self._seed_flows()
+        self.logger.info("prisma: %d flow(s) loaded%s, %d in all", flow_count, " from SQLite" if self.persistence else "",
+                         self.flows.counts()["total"])
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -194,9 +205,12 @@ class PrismaProduct(Product):
             self.store.wipe()
             self._seed()
             self._load_workloads()
-        with self._idem_lock:
-            self._idem_cache.clear()
-            self._idem_key_locks.clear()
+            # the database (flows included) was wiped with the objects; the recording, if any, is loaded again
+            self.flows.forget()
+            try:
+                self._seed_flows()
+            except (OSError, ValueError) as exc:
+                self.logger.error("prisma: flow recording ignored: %s", exc)
 
     def close(self) -> None:
         if self.persistence is not None:
@@ -291,9 +305,6 @@ class PrismaProduct(Product):
         self._parse_filters(call)
         fields = [f.strip() for value in request.header_values("X-Fields") for f in value.split(",") if f.strip()]
         call.fields = fields or None
-
-        if request.method in ("POST", "PUT") and request.header("Idempotency-Key"):
-            return self._idempotent(call)
         return self._route(call)
 
     @staticmethod
@@ -442,34 +453,20 @@ class PrismaProduct(Product):
 
     # ---------------------------------------------------------------- idempotency
 
-    def _idempotent(self, call: Call) -> Response:
-        request = call.request
-        key = (request.header("Idempotency-Key"), request.method, self.canonical_path(request.path))
-        with self._idem_lock:
-            cached = self._idem_cache.get(key)
-            if cached is not None:
-                self._idem_cache.move_to_end(key)
-                return Response(cached.status, cached.body, list(cached.headers))
-            key_lock = self._idem_key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._idem_lock:
-                cached = self._idem_cache.get(key)
-            if cached is not None:
-                return Response(cached.status, cached.body, list(cached.headers))
-            try:
-                response = self._route(call)
-            except ApiError as exc:
-                response = Response.json(exc.status, exc.payload(), exc.headers)
-            if 200 <= response.status < 300:
-                with self._idem_lock:
-                    self._idem_cache[key] = response
-                    while len(self._idem_cache) > IDEMPOTENCY_CACHE_SIZE:
-                        old = self._idem_cache.popitem(last=False)[0]
-                        self._idem_key_locks.pop(old, None)
-            with self._idem_lock:
-                if key not in self._idem_cache:
-                    self._idem_key_locks.pop(key, None)
-            return Response(response.status, response.body, list(response.headers))
+    @staticmethod
+    def _idempotency_key(call: Call) -> str:
+        return (call.request.header("Idempotency-Key") or "").strip()
+
+    @staticmethod
+    def _without_update_key(obj: dict) -> dict:
+        """A copy of ``obj`` for a change made by another request than a keyed PUT (its PUT key no longer replays)."""
+        out = dict(obj)
+        meta = {k: v for k, v in (obj.get("_meta") or {}).items() if k != UPDATE_KEY}
+        if meta:
+            out["_meta"] = meta
+        else:
+            out.pop("_meta", None)
+        return out
 
     # ---------------------------------------------------------------- routing
 
@@ -485,6 +482,10 @@ class PrismaProduct(Product):
             return self._putrafficaction(call)
         if identity is schema.TAGPREFIX:
             return self._tagprefix(call)
+        if identity is schema.FLOWREPORT:
+            return self._flowreport(call)
+        if identity is schema.STATSQUERY:
+            return self._statsquery(call)
         op = call.op
         if op in ("list", "info"):
             return self._list(call)
@@ -653,8 +654,12 @@ class PrismaProduct(Product):
         identity = call.identity
         obj = self._decode_validate(identity, self._json_body(call))
         self._read_only_on_create(identity, obj)
+        key = self._idempotency_key(call)
         with self.store.lock:
-            created = self._insert(identity, obj, call.namespace)
+            # Under the store lock, so concurrent POSTs with one key create one object.
+            created = self.store.created_with_key(identity.name, call.namespace, key) if key else None
+            if created is None:
+                created = self._insert(identity, obj, call.namespace, meta={CREATE_KEY: key} if key else None)
         return self._respond(call, identity, created)
 
     def _insert(self, identity: schema.Identity, obj: dict, namespace: str, extra_tags: list[str] | None = None,
@@ -698,8 +703,12 @@ class PrismaProduct(Product):
     def _update(self, call: Call) -> Response:
         identity = call.identity
         obj = self._decode_validate(identity, self._json_body(call))
+        key = self._idempotency_key(call)
         with self.store.lock:
             existing = self._lookup(call)
+            if key and (existing.get("_meta") or {}).get(UPDATE_KEY) == key:
+                # a replay of the PUT that made the last update: answered again, nothing changes
+                return self._respond(call, identity, existing)
             obj["ID"] = existing["ID"]
             self._protected_check(call, existing)
             self._read_only_on_update(identity, obj, existing)
@@ -708,8 +717,11 @@ class PrismaProduct(Product):
                 updated[name] = existing[name]
             if identity is schema.NAMESPACE:
                 updated["name"] = existing["name"]
-            if "_meta" in existing:
-                updated["_meta"] = existing["_meta"]
+            meta = {k: v for k, v in (existing.get("_meta") or {}).items() if k != UPDATE_KEY}
+            if key:
+                meta[UPDATE_KEY] = key
+            if meta:
+                updated["_meta"] = meta
             updated["updateTime"] = codec.now_text()
             updated["normalizedTags"] = self._normalized_tags(identity, updated)
             self.store.put(identity.name, updated)
@@ -779,7 +791,10 @@ class PrismaProduct(Product):
         return len(items)
 
     def lab_admin(self, request: Request) -> Response | None:
-        """``/_lab/prisma/workloads``: GET the fixture in use, PUT a new one, POST namespaces to add (admin route)."""
+        """``/_lab/prisma/workloads``: GET the fixture in use, PUT a new one, POST namespaces to add (admin route).
+        ``/_lab/prisma/flows``: see ``_flows_admin``."""
+        if request.path.rstrip("/") == self.FLOWS_ROUTE:
+            return self._flows_admin(request)
         if request.path.rstrip("/") != self.WORKLOADS_ROUTE:
             return None
         if request.method not in ("GET", "PUT", "POST"):
@@ -800,6 +815,129 @@ class PrismaProduct(Product):
             self.logger.info("workloads fixture %s: %d processing unit(s) reported", "replaced" if request.method == "PUT" else "extended",
                              created)
         return Response.json(200, self.workloads)
+
+    # ---------------------------------------------------------------- flows (/flowreports, /statsqueries)
+
+    FLOWS_ROUTE = "/_lab/prisma/flows"
+    FLOWS_SEEDED_META = "flows-recording"
+
+    def _seed_flows(self) -> None:
+        """Load the recording given at start, once per database (with SQLite a restart keeps the flows it loaded)."""
+        if not self.flow_recording:
+            return
+        if self.persistence is not None and self.persistence.get_meta(self.FLOWS_SEEDED_META):
+            return
+        items = flows.load_recording(self.flow_recording)
+        self.flows.add(items)
+        if self.persistence is not None:
+            self.persistence.set_meta(self.FLOWS_SEEDED_META, self.flow_recording)
+        self.logger.info("prisma: %d flow(s) loaded from %s", len(items), self.flow_recording)
+
+    def _flowreport(self, call: Call) -> Response:
+        """``POST /flowreports``: one flow report, or a list of them (all or nothing); answers what was stored."""
+        payload = self._json_body(call)
+        single = not isinstance(payload, list)
+        now = time.time()
+        decoded = [flows.decode(item, now) for item in ([payload] if single else payload)]
+        for _epoch, flow in decoded:
+            namespace = flow["namespace"]
+            if namespace != call.namespace and not is_descendant(namespace, call.namespace):
+                raise ApiError(validation("namespace", "Attribute 'namespace' must be the X-Namespace namespace (%s) or a namespace below it, "
+                                                       "got '%s'" % (call.namespace, namespace)))
+        stored = self.flows.add(decoded)
+        encoded = [codec.encode(schema.FLOWREPORT, flow, call.fields) for flow in stored]
+        return Response.json(200, encoded[0] if single else encoded)
+
+    def _statsquery(self, call: Call) -> Response:
+        """``POST /statsqueries``: InfluxDB-like series over the flows of the X-Namespace namespace and below it."""
+        now = time.time()
+        window = {p.name: self._param(call, p.name) for p in schema.TIMEWINDOW}
+        start, end = flows.time_window(window, now)
+        body = self._decode_validate(schema.STATSQUERY, self._json_body(call))
+        self._read_only_on_create(schema.STATSQUERY, body)
+        rows: list[dict] = []
+        if body["measurement"] == flows.MEASUREMENT:
+            query = flows.Query(body, call.filters)
+            names, resolve = self._flow_resolver()
+            rows = query.run(self.flows.visible(call.namespace), start, end, resolve, names)
+        # the other measurements (audit, enforcers, packets, DNS lookups...) hold nothing in the lab
+        body["results"] = [{"rows": rows}]
+        return Response.json(200, codec.encode(schema.STATSQUERY, body, call.fields))
+
+    def _flow_resolver(self):
+        """(names, resolve): ``resolve`` answers a flow whose ends are named instead of identified with the IDs of the
+        objects named; ``names`` are the names it knows, so that only flows with an end in ``names`` need it.
+
+        A recording cannot know the IDs the lab gives processing units (they are created with their
+        namespace), so a ``ProcessingUnit`` end may give the unit's name: it is answered with the ID of
+        the unit of that name in the end's namespace (``sourceNamespace``/``destinationNamespace``), the
+        flow's ``namespace`` or its ``remoteNamespace``. An ``ExternalNetwork`` end may give an external
+        network's name: it is answered with the ID of the network of that name in the flow's namespace
+        or the closest ancestor. Ends that name nothing existing are answered as reported.
+        """
+        with self.store.lock:
+            units = {ns: {o["name"]: o["ID"] for o in bucket.values()} for ns, bucket in self.store.by_ns["processingunit"].items()}
+            networks = {ns: {o["name"]: o["ID"] for o in bucket.values()} for ns, bucket in self.store.by_ns["externalnetwork"].items()}
+        names = {name for mapping in list(units.values()) + list(networks.values()) for name in mapping}
+        if not names:
+            return None, None
+        nowhere: dict[str, str] = {}
+
+        def end(flow: dict, kind_key: str, id_key: str, ns_key: str) -> str | None:
+            ident = flow.get(id_key)
+            if ident not in names:
+                return None
+            kind = flow.get(kind_key)
+            if kind == "ProcessingUnit":
+                for namespace in (flow.get(ns_key), flow.get("namespace"), flow.get("remoteNamespace")):
+                    found = units.get(namespace, nowhere).get(ident) if namespace else None
+                    if found:
+                        return found
+            elif kind == "ExternalNetwork":
+                namespace = flow.get("namespace") or "/"
+                for candidate in [namespace] + ancestors_of(namespace):
+                    found = networks.get(candidate, nowhere).get(ident)
+                    if found:
+                        return found
+            return None
+
+        def resolve(flow: dict) -> dict:
+            source = end(flow, "sourceType", "sourceID", "sourceNamespace")
+            destination = end(flow, "destinationType", "destinationID", "destinationNamespace")
+            if source is None and destination is None:
+                return flow
+            flow = dict(flow)
+            if source is not None:
+                flow["sourceID"] = source
+            if destination is not None:
+                flow["destinationID"] = destination
+            return flow
+
+        return names, resolve
+
+    def _flows_admin(self, request: Request) -> Response:
+        """``/_lab/prisma/flows``: GET the count per namespace, PUT (replace) or POST (add) recorded flows, DELETE them all."""
+        method = request.method
+        if method not in ("GET", "PUT", "POST", "DELETE"):
+            return Response.json(405, {"error": "use GET, PUT, POST or DELETE on %s" % self.FLOWS_ROUTE})
+        added = None
+        if method == "DELETE":
+            self.flows.clear()
+        elif method in ("PUT", "POST"):
+            try:
+                items = flows.decode_recording(json.loads(request.body or b"null"))
+            except ValueError as exc:
+                return Response.json(400, {"error": str(exc)})
+            with self.flows.lock:
+                if method == "PUT":
+                    self.flows.clear()
+                self.flows.add(items)
+            added = len(items)
+            self.logger.info("flows %s: %d flow(s)", "replaced" if method == "PUT" else "added", added)
+        out = self.flows.counts()
+        if added is not None:
+            out["added"] = added
+        return Response.json(200, out)
 
     # ---------------------------------------------------------------- relations
 
@@ -878,7 +1016,7 @@ class PrismaProduct(Product):
             with self.store.lock:
                 namespace = self._namespace_object(call)
                 if namespace is not None:
-                    updated = dict(namespace)
+                    updated = self._without_update_key(namespace)
                     updated["defaultPUIncomingTrafficAction"] = obj["Incoming"]
                     updated["defaultPUOutgoingTrafficAction"] = obj["Outgoing"]
                     updated["updateTime"] = codec.now_text()
@@ -902,7 +1040,7 @@ class PrismaProduct(Product):
                 if namespace is not None:
                     if namespace.get("protected") and not self._param(call, "force", False):
                         raise ApiError(error(422, PROTECTED_TITLE, PROTECTED_DESCRIPTION, "elemental"))
-                    updated = dict(namespace)
+                    updated = self._without_update_key(namespace)
                     updated["tagPrefixes"] = list(obj["prefixes"])
                     updated["updateTime"] = codec.now_text()
                     self.store.put("namespace", updated)

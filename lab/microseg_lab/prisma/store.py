@@ -1,7 +1,9 @@
 """In-memory object store indexed by identity, ID and namespace, with optional SQLite write-through.
 
 Stored objects are treated as immutable: an update replaces the dict, so callers may serialize
-objects they got from the store without holding the lock.
+objects they got from the store without holding the lock. Hidden data (never serialized to JSON)
+lives under ``obj["_meta"]`` and is persisted with the object; ``_meta["createIdempotencyKey"]``,
+the ``Idempotency-Key`` of the POST that created the object, is also indexed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ def new_id() -> str:
         _ID_STATE["counter"] = (_ID_STATE["counter"] + 1) % 0x1000000
         counter = _ID_STATE["counter"]
     return (int(time.time()).to_bytes(4, "big") + _ID_STATE["random"] + counter.to_bytes(3, "big")).hex()
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` identifiers shaped like ``new_id``'s, made at once (one lock, one clock read)."""
+    with _ID_LOCK:
+        first = _ID_STATE["counter"] + 1
+        _ID_STATE["counter"] = (_ID_STATE["counter"] + count) % 0x1000000
+    prefix = (int(time.time()).to_bytes(4, "big") + _ID_STATE["random"]).hex()
+    return ["%s%06x" % (prefix, (first + i) % 0x1000000) for i in range(count)]
 
 
 def parent_of(namespace: str) -> str:
@@ -52,6 +63,11 @@ def child_namespace_name(parent: str, name: str) -> str:
     return ("/" if parent == "/" else parent + "/") + name
 
 
+def create_key(obj: dict) -> str:
+    """The hidden ``createIdempotencyKey`` of a stored object ("" when it was created without one)."""
+    return (obj.get("_meta") or {}).get("createIdempotencyKey") or ""
+
+
 class Store:
     def __init__(self, persistence: SqlitePersistence | None = None) -> None:
         self.lock = threading.RLock()
@@ -62,6 +78,8 @@ class Store:
         self.objects: dict[str, dict[str, dict]] = {i.name: {} for i in schema.STORED_IDENTITIES}
         self.by_ns: dict[str, dict[str, dict[str, dict]]] = {i.name: {} for i in schema.STORED_IDENTITIES}
         self.namespaces_by_name: dict[str, dict] = {}
+        # (createIdempotencyKey, kind, namespace) -> ID of the object that POST created
+        self.by_create_key: dict[tuple[str, str, str], str] = {}
 
     # ------------------------------------------------------------ loading / wiping
 
@@ -70,7 +88,7 @@ class Store:
             return 0
         count = 0
         with self.lock:
-            for kind, _ident, _scope, doc in self.persistence.load():
+            for kind, _ident, _scope, doc in self.persistence.load(kinds=list(self.objects)):
                 if kind in self.objects:
                     self._index(kind, doc)
                     count += 1
@@ -89,6 +107,9 @@ class Store:
         self.by_ns[kind].setdefault(obj["namespace"], {})[obj["ID"]] = obj
         if kind == "namespace":
             self.namespaces_by_name[obj["name"]] = obj
+        key = create_key(obj)
+        if key:
+            self.by_create_key[(key, kind, obj["namespace"])] = obj["ID"]
 
     def _unindex(self, kind: str, obj: dict) -> None:
         self.objects[kind].pop(obj["ID"], None)
@@ -99,6 +120,9 @@ class Store:
                 del self.by_ns[kind][obj["namespace"]]
         if kind == "namespace" and self.namespaces_by_name.get(obj["name"]) is obj:
             del self.namespaces_by_name[obj["name"]]
+        key = create_key(obj)
+        if key and self.by_create_key.get((key, kind, obj["namespace"])) == obj["ID"]:
+            del self.by_create_key[(key, kind, obj["namespace"])]
 
     # ------------------------------------------------------------ writes
 
@@ -127,6 +151,12 @@ class Store:
 
     def get(self, kind: str, ident: str) -> dict | None:
         return self.objects[kind].get(ident)
+
+    def created_with_key(self, kind: str, namespace: str, key: str) -> dict | None:
+        """The object of ``kind`` in ``namespace`` a POST with ``Idempotency-Key: key`` created, if it still exists."""
+        with self.lock:
+            ident = self.by_create_key.get((key, kind, namespace))
+            return self.objects[kind].get(ident) if ident is not None else None
 
     def namespace(self, name: str) -> dict | None:
         return self.namespaces_by_name.get(name)
