@@ -51,4 +51,8 @@ options:
       - With V(false) the task reports the mismatches in RV(mismatches) and succeeds.
     type: bool
     default: true
+notes:
+  - "In check mode, when what the flows need does not exist yet (a namespace, group, scope or workspace an earlier task
+    of the play would create), the flows are not evaluated: the task is skipped with a warning, and returns empty
+    RV(flows), RV(mismatches) and RV(table). A real run fails naming what is missing, as before."
 """

@@ -60,6 +60,11 @@ options:
 requirements:
   - requests
   - netaddr
+notes:
+  - "Check mode across tasks: in check mode only, a section or security policy that names a group that does not exist
+    yet (an earlier task of the play would create it) is reported as it would be written, with a warning instead of the
+    failure; a Policy API domain that does not exist is read as empty; C(nsxt_flow_check) naming a group that does not
+    exist is skipped with a warning. A real run fails as before."
 """
 
     # State, list form and the shared object options of the NSX object modules.
@@ -99,6 +104,12 @@ options:
     elements: raw
 notes:
   - A no-change run reads and does not write; check mode sends no write and predicts the result.
+  - The Policy API modules write each object at its declared id, so two runs at once make one object. The Manager API
+    has no such key; a create whose answer was lost is looked up by name before it is sent again, and after its creates
+    a task reads the objects again, so that a copy another run created at the same moment is found in the same run.
+  - Should a name exist more than once (two runs at once, or a run cut short), the task keeps the oldest, deletes the
+    other copies the collection manages, writes its declaration onto the one kept and lists them in
+    RV(duplicates_removed). A copy the collection does not manage fails the task instead.
 """
 
     POLICY = r"""

@@ -59,6 +59,14 @@ options:
 requirements:
   - requests
   - netaddr
+notes:
+  - "Check mode across tasks: the API answers 403 both for a namespace that does not exist and for one the credentials
+    may not see. In check mode only, after a 403 on a read in a namespace, the namespace is looked up from its parent
+    (walking up while the parent answers 403 too). When it does not exist (an earlier task of the play would create it),
+    every read in it is empty: an object module reports the creates it would make there (and assumes the C(default)
+    service dependency policy the product makes with a namespace), C(prisma_info) returns no object, and
+    C(prisma_flow_check) is skipped, each with a warning. When it exists, the 403 fails the task. A real run never looks:
+    a 403 fails it."
 """
 
     # The state and list-form options of every Prisma object module.
@@ -93,6 +101,14 @@ notes:
     sets O(adopt=true); O(purge=true) only ever deletes tagged objects of its O(owner).
   - A run that changes nothing sends one request (a read); a change adds one write. The list form reads
     the whole namespace once (paginated) whatever the number of items.
+  - A create is made once however often it is sent. It carries an C(Idempotency-Key) derived from the object
+    (namespace, kind and everything the task sets), which the API keeps with the object it created, so a create
+    retried after a lost answer, even across an API restart, and the same create by another run at that moment
+    return the one object.
+  - Should a name exist more than once where the task looks (two runs declaring it differently at once, or a run of an
+    older version cut short), the task keeps the oldest, deletes the other copies the collection manages, writes its
+    declaration onto the one kept and lists them in RV(duplicates_removed). A copy the collection does not manage
+    fails the task instead.
 """
 
     # Options every Prisma object module has besides its name.

@@ -42,6 +42,13 @@ options:
     default: 60
 requirements:
   - requests
+notes:
+  - "Check mode across tasks: in check mode only, a scope, workspace, inventory filter or agent config profile that does
+    not exist yet (an earlier task of the play would create it) is assumed: a parent scope or a scope is read as empty,
+    a workspace named by C(workspace) and C(scope) is one with no policy and enforcement off, and a
+    consumer, provider, profile or filter it names is taken as given; the task reports what it would do, with a
+    warning. C(secure_workload_flow_check) on a workspace or scope that does not exist is skipped with a warning. A
+    real run fails as before."
 """
 
     # State and list form of the Secure Workload object modules.
@@ -69,6 +76,12 @@ options:
 notes:
   - A no-change run reads and does not write; check mode sends no write and predicts the result.
   - Secure Workload objects carry no tags, so there is no purge; delete objects with O(state=absent).
+  - The API has no idempotency key. A create whose answer was lost is looked up before it is sent again. Where the
+    product refuses a second object of a name (scopes, agent config profiles and intents, orchestrators), a create
+    refused because another run made the object meanwhile is compared with that object; where it does not (policies,
+    inventory filters, workspaces), the task reads the objects again after its creates.
+  - Should a key exist more than once (two runs at once, or a run cut short), the task keeps the oldest, deletes the
+    other copies and lists them in RV(duplicates_removed).
 """
 
     # The action group of the product's modules (check and diff support: microseg.segmentation.attributes).

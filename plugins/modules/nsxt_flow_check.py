@@ -159,7 +159,7 @@ class NsxtFlowCheck(FlowCheck):
     def load(self, connection, params, flows):
         if params["api"] == "manager":
             return load_manager(connection, flows).evaluate
-        return load_policy(connection, params["domain"], flows).evaluate
+        return load_policy(connection, params["domain"], flows, check_mode=self.check_mode).evaluate
 
 
 def main():

@@ -71,6 +71,8 @@ count:
   type: int
 """
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import Notes, add_warnings, missing_container, warn, warnings_of
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtConnection, nsxt_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import NS_GROUPS, SECTIONS
@@ -82,11 +84,12 @@ def _names(results):
 
 
 def execute(module, connection, prepared):
-    objects = read(connection, module.params)
-    return dict(objects=objects, count=len(objects))
+    notes = Notes()
+    objects = read(connection, module.params, check_mode=module.check_mode, notes=notes)
+    return add_warnings(dict(objects=objects, count=len(objects)), warnings_of(notes))
 
 
-def read(connection, params):
+def read(connection, params, check_mode=False, notes=None):
     kind, domain = params["kind"], params["domain"]
     if kind == "ns_group":
         base, query = NS_GROUPS, None
@@ -95,7 +98,14 @@ def read(connection, params):
     else:
         collection = "groups" if kind == "policy_group" else "security-policies"
         base, query = "%s/infra/domains/%s/%s" % (POLICY_BASE, domain, collection), None
-    objects = connection.list_all(base, params=query)
+    try:
+        objects = connection.list_all(base, params=query)
+    except ApiError as exc:
+        # check mode: a domain an earlier task of the play would create is empty (_core/checkmode.py)
+        if not (check_mode and exc.status == 404 and base.startswith(POLICY_BASE)):
+            raise
+        warn(notes, missing_container("domain %s" % domain))
+        objects = []
     if params["name"] is not None:
         objects = [o for o in objects if o.get("display_name") == params["name"]]
     for obj in objects:

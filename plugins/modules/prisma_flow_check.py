@@ -183,9 +183,10 @@ counts:
 import ipaddress
 import re
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck, FlowCheckError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck, FlowCheckError, NotThereYet
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.checkmode import is_missing_namespace
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaConnection, prisma_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flows import Policy, chain_of, evaluate_flow
 
@@ -270,7 +271,14 @@ class PrismaFlowCheck(FlowCheck):
 
     def load(self, connection, params, flows):
         base = connection.namespace.rstrip("/") or "/"
-        namespaces = connection.list_all("/namespaces", namespace=base, params={"recursive": "true"})
+        try:
+            namespaces = connection.list_all("/namespaces", namespace=base, params={"recursive": "true"})
+        except ApiError as exc:
+            if self.check_mode and is_missing_namespace(connection, base, exc):
+                raise NotThereYet("namespace %s does not exist yet" % base) from None
+            raise
+        if self.check_mode:
+            self._check_namespaces(base, namespaces, flows)
         for name in chain_of(base):
             record = {"name": name}
             try:
@@ -301,6 +309,23 @@ class PrismaFlowCheck(FlowCheck):
             return evaluate_flow(policy, flow.source, flow.destination, flow.service, flow.expect)
 
         return evaluate
+
+    @staticmethod
+    def _check_namespaces(base, namespaces, flows):
+        """Check mode: every namespace the flows name under ``base`` exists (an earlier task of the play
+        may be about to create it; NotThereYet then). A real run goes on and evaluates what is there."""
+        known = set(n.get("name") for n in namespaces) | set([base])
+        under = base.rstrip("/") + "/"
+        missing = []
+        for flow in flows:
+            for endpoint in (flow.source, flow.destination):
+                namespace = endpoint.get("namespace")
+                if namespace and namespace.startswith(under) and namespace not in known and namespace not in missing:
+                    missing.append(namespace)
+        if len(missing) == 1:
+            raise NotThereYet("namespace %s does not exist yet" % missing[0])
+        if missing:
+            raise NotThereYet("namespaces %s do not exist yet" % ", ".join(missing))
 
 
 def main():

@@ -80,7 +80,9 @@ count:
 
 import posixpath
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import Notes, add_warnings, warnings_of
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.checkmode import read_or_empty
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaConnection, prisma_argument_spec, quote_filter_value
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import OBJECTS
 
@@ -103,8 +105,10 @@ def execute(module, connection, prepared):
         query["recursive"] = "true"
     if params["propagated"]:
         query["propagated"] = "true"
-    objects = [kind.mask(obj) for obj in connection.list_all(resource, params=query)]
-    return dict(objects=objects, count=len(objects))
+    holder = Notes()
+    found = read_or_empty(module.check_mode, connection, connection.namespace, lambda: connection.list_all(resource, params=query), [], holder)
+    objects = [kind.mask(obj) for obj in found]
+    return add_warnings(dict(objects=objects, count=len(objects)), warnings_of(holder))
 
 
 def main():

@@ -80,9 +80,11 @@ epoch:
 
 import re
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import Notes, add_warnings, warnings_of
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwConnection, sw_argument_spec
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.checkmode import workspace_or_placeholder
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwDirectory
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import check_workspace_options, workspace_spec
 
@@ -119,9 +121,12 @@ def prepare(params):
 
 def execute(module, connection, number):
     params = module.params
-    before = SwDirectory(connection).workspace(params)
+    directory = SwDirectory(connection)
+    notes = Notes()
+    # check mode: a workspace an earlier task of the play would create is a placeholder, enforcement off
+    before = workspace_or_placeholder(module.check_mode, directory, params, notes)
     changed, after = plan(before, params["state"], number)
-    result = dict(changed=changed)
+    result = add_warnings(dict(changed=changed), warnings_of(notes))
     if changed and not module.check_mode:
         path = "/applications/%s" % before["id"]
         if params["state"] == "enabled":

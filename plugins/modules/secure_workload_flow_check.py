@@ -219,7 +219,7 @@ import ipaddress
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck, FlowCheckError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck, FlowCheckError, NotThereYet
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import PAGE_SIZE, SwConnection, sw_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.flows import ENDPOINT_KINDS, WorkspaceFlows, agent_profiles
@@ -309,11 +309,11 @@ class SecureWorkloadFlowCheck(FlowCheck):
         if scope_name:
             scope = next((s for s in scopes if s.get("name") == scope_name), None)
             if scope is None:
-                raise FlowCheckError("scope: no scope is named %s" % scope_name)
+                raise NotThereYet("scope: no scope is named %s" % scope_name)
         found = [w for w in connection.list_all("/applications", params={"app_scope_id": scope["id"]} if scope else None)
                  if given in (w.get("id"), w.get("name")) and (scope is None or w.get("app_scope_id") == scope["id"])]
         if not found:
-            raise FlowCheckError("workspace: no workspace is named %s%s" % (given, " in scope %s" % scope_name if scope_name else ""))
+            raise NotThereYet("workspace: no workspace is named %s%s" % (given, " in scope %s" % scope_name if scope_name else ""))
         if len(found) > 1:
             raise FlowCheckError("workspace: %d workspaces are named %s; give scope or the id" % (len(found), given))
         return found[0]

@@ -77,6 +77,7 @@ count:
 
 from ansible.module_utils.six.moves.urllib.parse import quote
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import Notes, add_warnings, missing_container, warn, warnings_of
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import run_module
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwConnection, sw_argument_spec
@@ -91,7 +92,8 @@ PATHS = {
 }
 
 
-def list_objects(connection, params):
+def list_objects(connection, params, notes=None):
+    """The objects the task asks for; ``notes`` (check mode) keeps a warning for a scope that does not exist."""
     kind, name, scope_name = params["kind"], params["name"], params["scope"]
     query = {}
     if kind == "orchestrator":
@@ -100,6 +102,8 @@ def list_objects(connection, params):
         if scope_name is not None and kind in ("inventory_filter", "workspace"):
             scope = find_scope(connection, scope_name)
             if scope is None:
+                if notes is not None:
+                    warn(notes, missing_container("scope %s" % scope_name))
                 return []
             query["app_scope_id"] = scope["id"]
         if name is not None and kind in ("scope", "inventory_filter", "workspace"):
@@ -125,8 +129,9 @@ def check_options(params):
 
 
 def execute(module, connection, prepared):
-    objects = list_objects(connection, module.params)
-    return dict(objects=objects, count=len(objects))
+    notes = Notes() if module.check_mode else None
+    objects = list_objects(connection, module.params, notes)
+    return add_warnings(dict(objects=objects, count=len(objects)), warnings_of(notes))
 
 
 def main():

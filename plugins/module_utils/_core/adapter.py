@@ -55,11 +55,37 @@ class Adapter:
         """The task's options."""
         return self.task.params
 
+    # the attribute holding an object's creation time (for the duplicate rule), or None
+    created_attribute = None
+    # True for a product with no way to make two concurrent creates of one key collapse (Secure
+    # Workload, NSX Manager): the objects created are read again after the creates, so that a second
+    # object another run created at the same time is found and settled in the same run. False where
+    # the product itself keeps one object per key: an NSX Policy object written at its declared id,
+    # a Prisma create whose Idempotency-Key is derived from the object (``_prisma/common.py``).
+    reread_after_create = True
+
     # ---- reading
 
     def find(self, name):
         """The object with this key, or None (single-object form: one read)."""
         raise NotImplementedError
+
+    def find_all(self, name):
+        """Every object with this key, as the API holds it now (single-object form: one read).
+
+        A key is unique for the collection, but not always for the product: two runs creating
+        the same name at once, or a run cut short between a create and its re-read, can leave
+        two. The default suits a product whose key is the object's identifier (one or none)."""
+        found = self.find(name)
+        return [found] if found is not None else []
+
+    def expand(self, obj):
+        """Complete an object ``find_all`` or ``list`` returned before it is compared (an NSX
+        section's rules). Default: as it is."""
+        return obj
+
+    def forget(self):
+        """Drop what the adapter keeps of an earlier read, so that the next one asks the API."""
 
     def list(self):
         """Every object of the kind where the task looks (list form: one paginated read)."""
@@ -96,6 +122,20 @@ class Adapter:
         desired[key] = ownership.tags(name, desired.get(key), existing, self.required_tags(name))
         return desired
 
+    def age(self, obj):
+        """Sort key of objects sharing one key: the oldest first (creation time, then identifier),
+        so that every run keeps the same one."""
+        created = obj.get(self.created_attribute) if self.created_attribute else None
+        return (created is None, created if created is not None else 0, str(self.object_id(obj)))
+
+    def may_remove_duplicate(self, obj):
+        """May the task delete this object, a second one of a declared key? Objects that carry
+        the collection's tags: when the ownership rule would purge them; a product without tags
+        (Secure Workload): yes, as the task declares that key."""
+        if self.task.ownership is None:
+            return True
+        return self.is_managed(obj)
+
     def is_managed(self, obj):
         """May a purge delete this listed object (the ownership rule; never without tags)."""
         ownership = self.task.ownership
@@ -118,6 +158,17 @@ class Adapter:
     def create(self, change):
         """Create ``change.name`` with ``change.body``; return the object the API returned."""
         raise NotImplementedError
+
+    def created_meanwhile(self, change, exc):
+        """After a create the API refused with ``exc``: the object another run created meanwhile
+        (a fresh read finds it under the declared key), or None when the refusal is anything else.
+        Only a 409 or 422 can be such a refusal (a Secure Workload "already exists", a Prisma
+        namespace's "Duplicate Key")."""
+        if getattr(exc, "status", None) not in (409, 422):
+            return None
+        self.forget()
+        found = sorted(self.find_all(change.name), key=self.age)
+        return found[0] if found else None
 
     def update(self, change):
         """Write ``change.fields`` of ``change.existing`` (``change.body`` is the whole object);

@@ -14,6 +14,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import NoLogError, UnsupportedError
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import add_warnings, warnings_of
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import REQUESTS
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import Ownership, check_ownership_options, ownership_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Declared, Reconciler
@@ -202,4 +203,5 @@ class ObjectModule(Runner):
             result = reconciler.ensure_many(declared, purge=params.get("purge", False), want_diff=module._diff)
         if result.get("failed_objects"):
             result["failed"] = True
-        return result
+        # what check mode assumed about objects an earlier task would create (_core/checkmode.py)
+        return add_warnings(result, warnings_of(adapter))

@@ -237,6 +237,13 @@ class Change:
         # set by the adapter when another writer changed the object while this change was written
         # (an NSX revision conflict); the declared state was re-applied over it
         self.conflict = False
+        # a delete of a second object of the same name (a concurrent run's, or one a crash left),
+        # and the identifier of the object kept in its place
+        self.duplicate = False
+        self.kept = None
+        # the create was refused because another run created the object meanwhile: this change
+        # became what the declaration needs on that object (``Reconciler._created_meanwhile``)
+        self.raced = False
 
     @property
     def values(self):
@@ -321,12 +328,30 @@ class Reconciler:
             change.applied = change.action != "none"
             return change
         if change.action == "create":
-            change.result = self.adapter.create(change)
+            try:
+                change.result = self.adapter.create(change)
+            except ApiError as exc:
+                found = self.adapter.created_meanwhile(change, exc)
+                if found is None:
+                    raise
+                return self._created_meanwhile(change, found)
         elif change.action == "update":
             change.result = self.adapter.update(change)
         elif change.action == "delete":
             self.adapter.delete(change)
         change.applied = True
+        return change
+
+    def _created_meanwhile(self, change, found):
+        """The product refused a create because another run made the object meanwhile: plan the
+        declaration again against that object and write what it still needs (often nothing)."""
+        follow = self._plan(change.declared, self.adapter.expand(found))
+        change.action, change.existing, change.body, change.fields = follow.action, follow.existing, follow.body, follow.fields
+        change.raced = True
+        change.result = found
+        if follow.action == "update":
+            change.result = self.adapter.update(change)
+        change.applied = follow.action != "none"
         return change
 
     def _plan(self, item, existing):
@@ -341,9 +366,14 @@ class Reconciler:
         """Reconcile one object: ``item`` is a ``Declared`` (or its key, with ``desired`` and ``state``)."""
         if not isinstance(item, Declared):
             item = Declared(item, desired or {}, state)
-        change = self._plan(item, self.adapter.find(item.key))
+        existing, removals = self._one_of(item.key, self.adapter.find_all(item.key))
+        change = self._plan(item, self.adapter.expand(existing))
         self._prepare([change])
         self._apply(change)
+        self._run_all(removals)
+        if change.action == "create" and not self.check_mode and self.adapter.reread_after_create:
+            self.adapter.forget()
+            removals += self._settle_creates([change], self.adapter.find_all(change.name))
         result = {"changed": change.changed, "action": change.action}
         obj = change.result if change.action != "delete" else None
         result["object"] = self.kind.mask(obj) if obj is not None else {}
@@ -351,16 +381,99 @@ class Reconciler:
         if want_diff:
             result["diff"] = diff_of(self.kind, change)
         self._report_conflicts([change], result)
+        self._report_duplicates(removals, result)
         return result
 
+    # ---- duplicates: two objects of one name (two runs created it at once, or a crash left one)
+
+    def _one_of(self, name, found):
+        """The object of ``name`` the task works on, and the removal of every other one.
+
+        When several objects carry the name, the oldest is kept (creation time, then identifier:
+        a rule every run agrees on, whatever it read first) and the others are deleted, provided
+        each is one the collection may remove (``Adapter.may_remove_duplicate``); otherwise the
+        task fails naming them, as nothing tells which one is meant.
+        """
+        if len(found) <= 1:
+            return (found[0] if found else None), []
+        ordered = sorted(found, key=self.adapter.age)
+        keeper, extra = ordered[0], ordered[1:]
+        foreign = [o for o in extra if not self.adapter.may_remove_duplicate(o)]
+        if foreign:
+            raise ReconcileError(
+                "more than one %s is named '%s' where the task looks (%s) and not every one is managed by this collection; "
+                "delete or rename the others" % (self.kind.title, name, ", ".join(str(self.adapter.object_id(o)) for o in ordered)))
+        removals = []
+        for obj in extra:
+            removal = Change("delete", name, existing=obj)
+            removal.duplicate = True
+            removal.kept = self.adapter.object_id(keeper)
+            removals.append(removal)
+        return keeper, removals
+
+    def _settle_creates(self, created, listed):
+        """After creates, read again: where another run created the same name meanwhile, keep the
+        oldest object by the shared rule, delete the others (this run's included), and write the
+        declared state onto the one kept. Returns the removals."""
+        by_name = {}
+        for obj in listed:
+            by_name.setdefault(self.adapter.name_of(obj), []).append(obj)
+        removals = []
+        for change in created:
+            if change.error is not None or not change.applied:
+                continue
+            found = by_name.get(change.name) or []
+            if len(found) <= 1:
+                continue
+            keeper, extra = self._one_of(change.name, found)
+            self._run_all(extra)
+            removals += extra
+            mine = self.adapter.object_id(change.result)
+            if mine is not None and mine != self.adapter.object_id(keeper):
+                # the object kept is the other run's: this run's declaration is written onto it
+                try:
+                    follow = self._plan(change.declared, self.adapter.expand(keeper))
+                    if follow.action == "update":
+                        self._apply(follow)
+                    change.result = follow.result if follow.result is not None else keeper
+                except MicrosegError as exc:
+                    change.error = exc
+        return removals
+
+    def _report_duplicates(self, removals, result):
+        """``duplicates_removed`` and a warning per object removed as a duplicate."""
+        if not removals:
+            return
+        if any(r.error is None for r in removals):
+            result["changed"] = True
+        result["duplicates_removed"] = [
+            {"name": r.name, "id": self.adapter.object_id(r.existing), "kept": r.kept, "failed": r.error is not None} for r in removals]
+        warnings = result.setdefault("warnings", [])
+        for removal in removals:
+            warnings.append("%s '%s' existed more than once (two runs created it at once, or a run was cut short): %s %s, "
+                            "kept %s" % (self.kind.title, removal.name,
+                                         "could not delete" if removal.error is not None else "would delete" if self.check_mode else "deleted",
+                                         self.adapter.object_id(removal.existing), removal.kept)
+                            + (": %s" % removal.error if removal.error is not None else ""))
+        if any(r.error is not None for r in removals):
+            result["failed"] = True
+            result.setdefault("msg", "a duplicate %s could not be deleted" % self.kind.title)
+
     def _report_conflicts(self, changes, result):
-        """``conflict: true`` and one warning per object another writer changed while the task wrote it."""
+        """``conflict: true`` and one warning per object another writer changed while the task wrote it,
+        or created while the task was creating it."""
+        raced = [c for c in changes if c.raced]
+        if raced:
+            result.setdefault("warnings", []).extend([
+                "%s '%s' was created by another run while this task was creating it: the product refused the second create, "
+                "and the declared state was compared with the object the other run made (%s)"
+                % (self.kind.title, c.name, "updated" if c.action == "update" else "nothing to change") for c in raced])
         conflicts = [c for c in changes if c.conflict]
         if conflicts:
             result["conflict"] = True
-            result["warnings"] = [
+            result.setdefault("warnings", []).extend([
                 "%s '%s' was changed by another writer while this task wrote it (revision conflict): it was read again "
-                "and the declared state re-applied over the other change" % (self.kind.title, c.name) for c in conflicts]
+                "and the declared state re-applied over the other change" % (self.kind.title, c.name) for c in conflicts])
 
     def ensure_many(self, items, purge=False, want_diff=False):
         """Reconcile a list of ``Declared`` (or ``(key, desired, state)``): one list read, then the writes.
@@ -368,36 +481,41 @@ class Reconciler:
         With ``purge``, every listed object the task does not declare and the adapter's
         ``is_managed`` accepts (the ownership rule) is deleted.
         """
-        existing_by_name = {}
-        duplicates = set()
+        listed = {}
         for obj in self.adapter.list():
-            key = self.adapter.name_of(obj)
-            if key in existing_by_name:
-                duplicates.add(key)
-            existing_by_name[key] = obj
+            listed.setdefault(self.adapter.name_of(obj), []).append(obj)
         declared = set()
         changes = []
+        removals = []
         for item in items:
             item = as_declared(item)
             name = item.key
             if name in declared:
                 raise ReconcileError("%s '%s' is declared more than once" % (self.kind.title, name))
             declared.add(name)
-            if name in duplicates:
-                raise ReconcileError("more than one %s is named '%s' where the task looks; address it by a unique name" % (self.kind.title, name))
-            changes.append(self._plan(item, existing_by_name.get(name)))
+            existing, extra = self._one_of(name, listed.get(name) or [])
+            removals += extra
+            changes.append(self._plan(item, self.adapter.expand(existing)))
         if purge:
-            for name in sorted(existing_by_name):
-                obj = existing_by_name[name]
-                if name not in declared and self.adapter.is_managed(obj):
-                    changes.append(Change("delete", name, existing=obj))
+            for name in sorted(listed):
+                if name in declared:
+                    continue
+                for obj in listed[name]:
+                    if self.adapter.is_managed(obj):
+                        changes.append(Change("delete", name, existing=obj))
         pending = [c for c in changes if c.changed]
         self._prepare(pending)
-        self._run_all(pending)
+        self._run_all(pending + removals)
+        created = [c for c in pending if c.action == "create"]
+        if created and not self.check_mode and self.adapter.reread_after_create:
+            self.adapter.forget()
+            removals += self._settle_creates(created, self.adapter.list())
         for change in changes:
             if not change.changed:
                 change.result = change.existing
-        return self._summarise(changes, want_diff)
+        result = self._summarise(changes, want_diff)
+        self._report_duplicates(removals, result)
+        return result
 
     def _prepare(self, changes):
         """Let the adapter check every pending write (references to other objects, say) before the

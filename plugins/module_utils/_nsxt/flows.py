@@ -34,6 +34,7 @@ import ipaddress
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import (
     Decision,
     FlowCheckError,
+    NotThereYet,
     Verdict,
     port_spec_matches,
 )
@@ -452,7 +453,7 @@ def load_manager(connection, flows):
         by_name.setdefault(group.get("display_name") or group["id"], []).append(group["id"])
     for name in _named_groups(flows):
         if name not in by_name:
-            raise FlowCheckError("no NSGroup is named %r" % name)
+            raise NotThereYet("no NSGroup is named %r" % name)
         if len(by_name[name]) > 1:
             raise FlowCheckError("%d NSGroups are named %r: rename one" % (len(by_name[name]), name))
     sections = connection.list_all(SECTIONS, params={"type": "LAYER3"})
@@ -464,15 +465,21 @@ def load_manager(connection, flows):
     return Firewall(manager_rules(sections, members), lambda name: by_name[name][0], members)
 
 
-def load_policy(connection, domain, flows):
+def load_policy(connection, domain, flows, check_mode=False):
     """Read the Policy API firewall: the security policies of every domain (NSX enforces them as
     one table) with their rules, the groups of ``domain`` (where flows name groups by id), and the
-    effective IP addresses of every group the rules or the flows name."""
+    effective IP addresses of every group the rules or the flows name. In check mode a domain that
+    does not exist (404) is NotThereYet (an earlier task may create it)."""
     base = "%s/infra/domains" % POLICY_BASE
-    known = set(g["id"] for g in connection.list_all("%s/%s/groups" % (base, domain)))
+    try:
+        known = set(g["id"] for g in connection.list_all("%s/%s/groups" % (base, domain)))
+    except ApiError as exc:
+        if check_mode and exc.status == 404:
+            raise NotThereYet("domain %s does not exist" % domain) from None
+        raise
     for name in _named_groups(flows):
         if name not in known:
-            raise FlowCheckError("domain %s has no group with id %r" % (domain, name))
+            raise NotThereYet("domain %s has no group with id %r" % (domain, name))
     policies = []
     for each in connection.list_all(base):
         for policy in connection.list_all("%s/%s/security-policies" % (base, each["id"])):

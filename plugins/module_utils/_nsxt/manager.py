@@ -15,7 +15,7 @@ import copy
 import json
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_reference, unless_check_mode
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import (
     ValidationError,
     validate_cidr,
@@ -113,11 +113,13 @@ class ManagerAdapter(Adapter):
             self._listed = self.connection.list_all(self.base, params=self.list_params)
         return self._listed
 
-    def find(self, name):
-        found = [o for o in self.list() if o.get("display_name") == name]
-        if len(found) > 1:
-            raise ReconcileError("more than one %s is named '%s'; rename one or address it in the NSX UI" % (self.kind.title, name))
-        return found[0] if found else None
+    created_attribute = "_create_time"
+
+    def find_all(self, name):
+        return [o for o in self.list() if o.get("display_name") == name]
+
+    def forget(self):
+        self._listed = None
 
     def name_of(self, obj):
         return obj.get("display_name")
@@ -264,11 +266,11 @@ class SectionAdapter(ManagerAdapter):
         self.list_params = {"type": task.get("section_type", "LAYER3")}
         self._groups = None
 
-    def find(self, name):
-        section = super(SectionAdapter, self).find(name)
-        if section is not None:
-            section = dict(section, rules=self.connection.list_all("%s/%s/rules" % (self.base, section["id"])))
-        return section
+    def expand(self, obj):
+        """A section with its rules (one read, for the section the task works on)."""
+        if obj is not None and "rules" not in obj:
+            obj = dict(obj, rules=self.connection.list_all("%s/%s/rules" % (self.base, obj["id"])))
+        return obj
 
     @staticmethod
     def position(values):
@@ -336,8 +338,9 @@ class SectionAdapter(ManagerAdapter):
 
     def prepare(self, changes):
         """Resolve every group every pending write names, before the first write: one unknown name
-        fails the task with nothing written (and check mode predicts that failure)."""
-        missing = []
+        fails the task with nothing written. Check mode warns instead (an earlier task of the play
+        may create the group: ``_core/checkmode.py``)."""
+        missing, names = [], []
         for change in changes:
             if change.action not in ("create", "update"):
                 continue
@@ -349,8 +352,10 @@ class SectionAdapter(ManagerAdapter):
             for option, ref in named:
                 if ref.get("target_type") == "NSGroup" and not ref.get("target_id") and ref.get("target_display_name") not in self._groups_by_name():
                     missing.append("%s '%s': %s names NSGroup '%s'" % (self.kind.title, change.name, option, ref.get("target_display_name")))
+                    names.append(ref.get("target_display_name"))
         if missing:
-            raise ValidationError("rules", "no such NSGroup; nothing was written: " + "; ".join(missing))
+            unless_check_mode(self.task.check_mode, self, ValidationError("rules", "no such NSGroup; nothing was written: " + "; ".join(missing)),
+                              missing_reference("NSGroup", names))
 
     def _wire_rules(self, rules, existing_rules):
         ids = dict((r.get("display_name"), r.get("id")) for r in existing_rules or [])
@@ -381,14 +386,11 @@ class SectionAdapter(ManagerAdapter):
             params["id"] = anchor["id"]
         return params
 
-    def with_rules(self, section):
-        return dict(section, rules=self.connection.list_all("%s/%s/rules" % (self.base, section["id"]))) if section else None
-
     def create(self, change):
         sent = self._section_body(dict(change.body, display_name=change.name))
         params = dict(self._operation(self.position(change.values)), action="create_with_rules")
         # NSX Manager has no idempotency key: re-read by name before a retry (Connection.create_once)
-        return self.connection.create_once("POST", self.base, lambda: self.with_rules(self.lookup(change.name)), params=params, body=sent)
+        return self.connection.create_once("POST", self.base, lambda: self.expand(self.lookup(change.name)), params=params, body=sent)
 
     def settled(self, change, current):
         if change.placement is not None:
@@ -413,7 +415,7 @@ class SectionAdapter(ManagerAdapter):
             params = dict(self._operation(move), action="revise_with_rules") if move else {"action": "update_with_rules"}
             return self.connection.request("POST", path, params=params, body=sent, retry_write=True)
 
-        return with_revision_retry(self.connection, lambda: self.with_rules(self.connection.get(path)), write,
+        return with_revision_retry(self.connection, lambda: self.expand(self.connection.get(path)), write,
                                    applied=lambda current: self.settled(change, current), change=change)
 
     def delete(self, change):

@@ -13,6 +13,8 @@ import json
 import re
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_container, missing_reference, unless_check_mode, warn
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError, validate_cidr, validate_ip_address
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import (
     format_service,
@@ -289,11 +291,25 @@ class PolicyApiAdapter(Adapter):
     def path(self, object_id):
         return "%s/%s" % (self.base, object_id)
 
+    # objects are written with PATCH at their declared id: two runs write the same one
+    reread_after_create = False
+
     def find(self, name):
         return self.connection.get(self.path(name))
 
     def list(self):
-        return self.connection.list_all(self.base)
+        return self.list_in_domain(self.base)
+
+    def list_in_domain(self, path):
+        """Every object of a collection of the task's domain. In check mode a domain that does not
+        exist (404) is empty, with a warning: an earlier task of the play may create it."""
+        try:
+            return self.connection.list_all(path)
+        except ApiError as exc:
+            if not (self.task.check_mode and exc.status == 404):
+                raise
+        warn(self, missing_container("domain %s" % self.domain))
+        return []
 
     def name_of(self, obj):
         return obj.get("id")
@@ -360,8 +376,9 @@ class GroupAdapter(PolicyApiAdapter):
     """Groups: a path member that names a group must name one that exists (or that the task creates)."""
 
     def prepare(self, changes):
-        """Every group a pending write names in ``paths`` must exist, checked before the first write
-        (and in check mode): NSX refuses the write otherwise ("The path=[...] is invalid")."""
+        """Every group a pending write names in ``paths`` must exist, checked before the first write:
+        NSX refuses the write otherwise ("The path=[...] is invalid"). Check mode warns instead (an
+        earlier task of the play may create the group)."""
         wanted = []
         for change in changes:
             if change.action not in ("create", "update"):
@@ -377,22 +394,25 @@ class GroupAdapter(PolicyApiAdapter):
         # the groups this task writes are there when the PATCH (or the writes before) lands; only others are read
         known = set(own + change.name for change in changes)
         if any(path.startswith(own) and path not in known for dummy, path in wanted):
-            known.update(own + g["id"] for g in self.connection.list_all(self.base) if g.get("id"))
+            known.update(own + g["id"] for g in self.list_in_domain(self.base) if g.get("id"))
         for path in sorted(set(p for dummy, p in wanted)):
             if path not in known and not path.startswith(own):
                 if self.connection.get(POLICY_BASE + path) is not None:
                     known.add(path)
         missing = [(option, path) for option, path in wanted if path not in known]
         if missing:
-            raise ValidationError(missing[0][0], "no group has the path %s; nothing was written%s" % (
-                missing[0][1], "" if len(missing) == 1 else " (also missing: %s)" % ", ".join("%s %s" % m for m in missing[1:])))
+            # check mode: an earlier task of the play may create the groups (_core/checkmode.py)
+            unless_check_mode(self.task.check_mode, self, ValidationError(missing[0][0], "no group has the path %s; nothing was written%s" % (
+                missing[0][1], "" if len(missing) == 1 else " (also missing: %s)" % ", ".join("%s %s" % m for m in missing[1:]))),
+                missing_reference("group", [path for dummy, path in missing]))
 
 
 class SecurityPolicyAdapter(PolicyApiAdapter):
     """Security policies: a rule a task no longer lists is removed (PUT replaces the rule list)."""
 
     def prepare(self, changes):
-        """Every group every pending write names must exist, checked before the first write (and in check mode)."""
+        """Every group every pending write names must exist, checked before the first write (check mode
+        warns instead: an earlier task of the play may create the group)."""
         wanted = {}
         for change in changes:
             if change.action in ("create", "update"):
@@ -401,8 +421,9 @@ class SecurityPolicyAdapter(PolicyApiAdapter):
         if not wanted:
             return
         known = set(g.get("path") or "/infra/domains/%s/groups/%s" % (self.domain, g.get("id"))
-                    for g in self.connection.list_all("%s/infra/domains/%s/groups" % (POLICY_BASE, self.domain)))
+                    for g in self.list_in_domain("%s/infra/domains/%s/groups" % (POLICY_BASE, self.domain)))
         missing = sorted(p for p in wanted if p not in known and p.startswith("/infra/domains/%s/" % self.domain))
         if missing:
-            raise ValidationError("rules", "these groups do not exist, nothing was written: %s" % "; ".join(
-                "%s (named by %s)" % (p, ", ".join(sorted(set(wanted[p])))) for p in missing))
+            # check mode: an earlier task of the play may create the groups (_core/checkmode.py)
+            unless_check_mode(self.task.check_mode, self, ValidationError("rules", "these groups do not exist, nothing was written: %s" % "; ".join(
+                "%s (named by %s)" % (p, ", ".join(sorted(set(wanted[p])))) for p in missing)), missing_reference("group", missing))

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import base64
 import copy
+import hashlib
 import json
 import os
 import tempfile
@@ -20,7 +21,6 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapte
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, Connection, HttpClient
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.module import ObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import TagScheme
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 
 MANAGED_TAG = "managed-by=microseg.segmentation"
@@ -173,7 +173,7 @@ class PrismaConnection(Connection):
         headers = dict(kwargs.pop("headers", None) or {})
         headers["X-Namespace"] = namespace or self.namespace
         if method in ("POST", "PUT"):
-            headers["Idempotency-Key"] = str(uuid.uuid4())
+            headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
             kwargs["retry_write"] = True
         elif method == "DELETE":
             kwargs["retry_write"] = True
@@ -193,6 +193,12 @@ class PrismaConnection(Connection):
             if len(batch) < PAGE_SIZE or (total is not None and total.isdigit() and len(objects) >= int(total)):
                 return objects
             page += 1
+
+
+def creation_key(namespace, resource, body):
+    """The ``Idempotency-Key`` of a create: the same for the same object created in the same place."""
+    digest = hashlib.sha256(json.dumps([namespace, resource, body], sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return str(uuid.UUID(digest[:32]))
 
 
 def quote_filter_value(value, option="name"):
@@ -228,13 +234,14 @@ class PrismaAdapter(Adapter):
     def api_name(self, name):
         return name
 
-    def find(self, name):
+    created_attribute = "createTime"
+    # identical creates collapse on the server (the Idempotency-Key of ``create``)
+    reread_after_create = False
+
+    def find_all(self, name):
         query = {"q": "name == %s" % quote_filter_value(self.api_name(name))}
         data = self.connection.request("GET", self.resource, namespace=self.namespace, params=query)
-        found = [o for o in (data or []) if o.get("namespace") == self.namespace]
-        if len(found) > 1:
-            raise ReconcileError("more than one %s is named '%s' in %s; address it by a unique name" % (self.kind.title, name, self.namespace))
-        return found[0] if found else None
+        return [o for o in (data or []) if o.get("namespace") == self.namespace]
 
     def list(self):
         return [o for o in self.connection.list_all(self.resource, namespace=self.namespace) if o.get("namespace") == self.namespace]
@@ -253,7 +260,17 @@ class PrismaAdapter(Adapter):
         return predicted
 
     def create(self, change):
-        return self.connection.request("POST", self.resource, namespace=self.namespace, body=self.create_body(change.name, change.body))
+        """POST the object with an ``Idempotency-Key`` derived from what is created (namespace,
+        resource, body): a retry after a lost answer, even across an API restart, and an identical
+        create by another run at the same time return the one object the key created (the product
+        keeps the key with the object). Should the key return an object of another name (renamed
+        since), the create is sent again under a key of its own."""
+        body = self.create_body(change.name, change.body)
+        key = creation_key(self.namespace, self.resource, body)
+        data = self.connection.request("POST", self.resource, namespace=self.namespace, body=body, headers={"Idempotency-Key": key})
+        if isinstance(data, dict) and data.get("name") not in (None, body.get("name"), self.api_name(body.get("name"))):
+            data = self.connection.request("POST", self.resource, namespace=self.namespace, body=body)
+        return data
 
     def update(self, change):
         path = "%s/%s" % (self.resource, change.existing["ID"])

@@ -24,8 +24,14 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
     validate_port,
     validate_protocol_ports,
 )
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.checkmode import CheckModeReads
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaAdapter, PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields, subject_object_policy, tag_expression
+
+
+class ObjectAdapter(CheckModeReads, PrismaAdapter):
+    """The adapter of every Prisma object module: in check mode, reads in a namespace an earlier task
+    would create find nothing (``_prisma/checkmode.py``)."""
 
 
 # --- namespaces (prisma_namespace)
@@ -71,7 +77,7 @@ NAMESPACE = Kind(
 )
 
 
-class NamespaceAdapter(PrismaAdapter):
+class NamespaceAdapter(ObjectAdapter):
     """Namespaces are stored under their absolute path and listed from their parent."""
 
     def _split(self, name):
@@ -79,10 +85,10 @@ class NamespaceAdapter(PrismaAdapter):
             return posixpath.dirname(name) or "/", posixpath.basename(name)
         return self.namespace, name
 
-    def find(self, name):
+    def find_all(self, name):
         parent, short = self._split(name)
         self.namespace = parent
-        return super(NamespaceAdapter, self).find(short)
+        return super(NamespaceAdapter, self).find_all(short)
 
     def api_name(self, name):
         return posixpath.join(self.namespace, name)
@@ -114,7 +120,7 @@ EXTERNAL_NETWORK = Kind(
 )
 
 
-class ExternalNetworkAdapter(PrismaAdapter):
+class ExternalNetworkAdapter(ObjectAdapter):
     def required_tags(self, name):
         return ["externalnetwork:name=%s" % name]
 
@@ -310,11 +316,11 @@ ENFORCER_PROFILE_MAPPING = subject_object_policy("enforcerprofilemappingpolicy",
 OBJECTS = {
     "namespace": (NAMESPACE, "/namespaces", NamespaceAdapter),
     "external_network": (EXTERNAL_NETWORK, "/externalnetworks", ExternalNetworkAdapter),
-    "network_ruleset": (NETWORK_RULESET, "/networkrulesetpolicies", PrismaAdapter),
-    "tcp_service": (TCP_SERVICE, "/services", PrismaAdapter),
-    "service_dependency_policy": (SERVICE_DEPENDENCY_POLICY, "/servicedependencypolicies", PrismaAdapter),
-    "enforcer_profile": (ENFORCER_PROFILE, "/enforcerprofiles", PrismaAdapter),
-    "enforcer_profile_mapping": (ENFORCER_PROFILE_MAPPING, "/enforcerprofilemappingpolicies", PrismaAdapter),
+    "network_ruleset": (NETWORK_RULESET, "/networkrulesetpolicies", ObjectAdapter),
+    "tcp_service": (TCP_SERVICE, "/services", ObjectAdapter),
+    "service_dependency_policy": (SERVICE_DEPENDENCY_POLICY, "/servicedependencypolicies", ObjectAdapter),
+    "enforcer_profile": (ENFORCER_PROFILE, "/enforcerprofiles", ObjectAdapter),
+    "enforcer_profile_mapping": (ENFORCER_PROFILE_MAPPING, "/enforcerprofilemappingpolicies", ObjectAdapter),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_reference, unless_check_mode
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory
@@ -65,6 +66,8 @@ def build_profile(params, prefix, task=None):
 class ProfileAdapter(SwAdapter):
     """Agent config profiles, found by name in the task's root scope (or among all when it gives none)."""
 
+    reread_after_create = False  # the product refuses a second one ("already exists"): see Adapter.created_meanwhile
+
     path = PROFILES
 
     def __init__(self, connection, kind, task, resource=None):
@@ -106,6 +109,8 @@ def intent_key(profile, inventory_filter):
 
 class IntentAdapter(SwAdapter):
     """Agent config intents: the pair (profile, inventory filter or scope); create and delete only."""
+
+    reread_after_create = False  # the product refuses a second one ("already exists"): see Adapter.created_meanwhile
 
     path = INTENTS
 
@@ -160,12 +165,17 @@ class IntentAdapter(SwAdapter):
         profile, target = key.parts
         profile_id = self._resolve(self._profile_pairs(), profile, "profile", "agent config profile")
         target_id = self._resolve(self.targets(), target, "inventory_filter", "scope or inventory filter")
-        for ident, option, given, what in ((profile_id, "profile", profile, "an agent config profile"),
-                                           (target_id, "inventory_filter", target, "a scope or an inventory filter")):
+        for ident, option, given, what, kind in ((profile_id, "profile", profile, "an agent config profile", "agent config profile"),
+                                                 (target_id, "inventory_filter", target, "a scope or an inventory filter", "scope or inventory filter")):
             if ident is None:
-                if state == "present":
-                    raise ReconcileError("%s: '%s' is not %s; nothing was changed" % (option, given, what))
-                return key
+                if state != "present":
+                    return key
+                # check mode: an earlier task of the play may create it (the intent is then a create)
+                unless_check_mode(self.task.check_mode, self, ReconcileError("%s: '%s' is not %s; nothing was changed" % (option, given, what)),
+                                  missing_reference(kind, [given]))
+        if profile_id is None or target_id is None:
+            self._ids[key] = (profile_id, target_id)
+            return key
         canon = intent_key(self._display(self._profile_pairs(), profile_id), self._display(self.targets(), target_id))
         self._ids[canon] = (profile_id, target_id)
         return canon
@@ -184,10 +194,6 @@ class IntentAdapter(SwAdapter):
 
     def name_of(self, obj):
         return obj.get("key")
-
-    def find(self, name):
-        found = [o for o in self.list() if o.get("key") == name]
-        return found[0] if found else None
 
     def forget(self):
         self._intents = None
@@ -212,6 +218,8 @@ class OrchestratorAdapter(SwAdapter):
     Secrets are write-only: the API never returns them, so they are not compared; with
     ``update_token: always`` a task that gives one sends it (and reports a change) every run.
     """
+
+    reread_after_create = False  # the product refuses a second one ("already exists"): see Adapter.created_meanwhile
 
     secrets = ("auth_token", "key")
 

@@ -166,10 +166,14 @@ class SwAdapter(Adapter):
     def list(self):
         return [self.read_back(o) for o in self.connection.list_all(self.path, params=self.list_params()) if self.matches(o)]
 
+    created_attribute = "created_at"
+
+    def find_all(self, name):
+        return [o for o in self.list() if self.name_of(o) == name]
+
     def find(self, name):
-        found = [o for o in self.list() if o.get(self.name_key) == name]
-        if len(found) > 1:
-            raise ReconcileError("more than one %s is named '%s'; rename one" % (self.kind.title, name))
+        """The oldest object named ``name`` (the one the duplicate rule keeps), or None."""
+        found = sorted(self.find_all(name), key=self.age)
         return found[0] if found else None
 
     def forget(self):

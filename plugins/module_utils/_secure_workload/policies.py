@@ -16,8 +16,10 @@ import copy
 import re
 
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_reference, unless_check_mode
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.checkmode import workspace_or_placeholder
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory, SwObjectModule
 
 PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "any": None}
@@ -157,7 +159,8 @@ class SwPolicyAdapter(SwAdapter):
 
     def workspace(self):
         if self._workspace is None:
-            self._workspace = self.directory.workspace(self.params)
+            # check mode: a placeholder (id None) for a workspace an earlier task would create
+            self._workspace = workspace_or_placeholder(self.task.check_mode, self.directory, self.params, self)
         return self._workspace
 
     def endpoints(self):
@@ -166,7 +169,7 @@ class SwPolicyAdapter(SwAdapter):
         scope = next((s for s in self.directory.scopes() if s.get("id") == workspace.get("app_scope_id")), None)
         root = self.directory.root_of(scope) if scope else None
         if self._clusters is None:
-            self._clusters = self.connection.list_all("/applications/%s/clusters" % workspace["id"])
+            self._clusters = self.connection.list_all("/applications/%s/clusters" % workspace["id"]) if workspace["id"] is not None else []
         out = []
         for item in self.directory.scopes():
             if root is None or self.directory.root_of(item) == root:
@@ -183,7 +186,7 @@ class SwPolicyAdapter(SwAdapter):
         """How an endpoint is shown in keys: its name, or its id when the name is ambiguous."""
         endpoints = self.endpoints()
         name = next((n for i, n, dummy in endpoints if i == ident), None)
-        if name is None or len([1 for dummy, n, dummy2 in endpoints if n == name]) > 1:
+        if name is None or len([e for e in endpoints if e[1] == name]) > 1:
             return ident
         return name
 
@@ -205,10 +208,14 @@ class SwPolicyAdapter(SwAdapter):
         for given, option in ((consumer, "consumer"), (provider, "provider")):
             ident = self.resolve(given, option)
             if ident is None:
-                if state == "present":
-                    raise ReconcileError("%s: '%s' is not a scope, inventory filter or cluster of workspace '%s'; nothing was changed"
-                                         % (option, given, self.workspace().get("name")))
-                return key
+                if state != "present":
+                    return key
+                # check mode: an earlier task of the play may create it; the policy is then a create naming it
+                unless_check_mode(self.task.check_mode, self,
+                                  ReconcileError("%s: '%s' is not a scope, inventory filter or cluster of workspace '%s'; nothing was changed"
+                                                 % (option, given, self.workspace().get("name"))),
+                                  missing_reference("scope, inventory filter or cluster", [given]))
+                ident = given
             ids.append(ident)
         canon = policy_key(self.display(ids[0]), self.display(ids[1]), rank, priority)
         self._ids[canon] = (ids[0], ids[1], rank, priority)
@@ -221,6 +228,8 @@ class SwPolicyAdapter(SwAdapter):
         return obj
 
     def list(self):
+        if self._policies is None and self.workspace()["id"] is None:
+            self._policies = []  # check mode: the placeholder of a workspace an earlier task would create
         if self._policies is None:
             data = self.connection.request("GET", "/applications/%s/policies" % self.workspace()["id"]) or {}
             raw = list(data.get("absolute_policies") or []) + list(data.get("default_policies") or [])
@@ -229,12 +238,6 @@ class SwPolicyAdapter(SwAdapter):
 
     def name_of(self, obj):
         return obj.get("key")
-
-    def find(self, name):
-        found = [o for o in self.list() if o.get("key") == name]
-        if len(found) > 1:
-            raise ReconcileError("more than one policy is %s; delete the duplicates" % name)
-        return found[0] if found else None
 
     def complete(self, name, desired, existing):
         consumer, provider, rank, priority = self._ids[name]

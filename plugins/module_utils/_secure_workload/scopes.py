@@ -14,6 +14,7 @@ import re
 
 from ansible.module_utils.six import string_types
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_container, unless_check_mode
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory
@@ -153,6 +154,8 @@ def find_scope(connection, name):
 class ScopeAdapter(SwAdapter):
     """Child scopes of the task's ``parent``, found by short name in one read of the scope list."""
 
+    reread_after_create = False  # the product refuses a second one ("already exists"): see Adapter.created_meanwhile
+
     path = "/app_scopes"
     name_key = "short_name"
 
@@ -185,7 +188,11 @@ class ScopeAdapter(SwAdapter):
     def complete(self, name, desired, existing):
         parent = self.parent()
         if parent is None:
-            raise ReconcileError("parent: no scope is named '%s' (give the full name, such as Default:Apps)" % self.params["parent"])
+            # check mode: an earlier task of the play may create the parent (its children are then none)
+            unless_check_mode(self.task.check_mode, self,
+                              ReconcileError("parent: no scope is named '%s' (give the full name, such as Default:Apps)" % self.params["parent"]),
+                              missing_container("parent scope %s" % self.params["parent"]))
+            parent = {"id": None}
         desired = dict(desired)
         if existing is None:
             desired["parent_app_scope_id"] = parent["id"]
@@ -196,7 +203,7 @@ class ScopeAdapter(SwAdapter):
 
     def predict_create(self, change):
         name = change.name
-        parent = self.parent() or {}
+        parent = self.parent() or {"name": self.params["parent"]}
         predicted = dict(copy.deepcopy(change.body), short_name=name, name="%s:%s" % (parent.get("name"), name), dirty=False)
         predicted.setdefault("description", None)
         return predicted
@@ -245,7 +252,11 @@ class InventoryFilterAdapter(SwAdapter):
     def complete(self, name, desired, existing):
         scope = self.scope()
         if scope is None:
-            raise ReconcileError("scope: no scope is named '%s' (give the full name, such as Default:Apps)" % self.params["scope"])
+            # check mode: an earlier task of the play may create the scope (what it holds is then nothing)
+            unless_check_mode(self.task.check_mode, self,
+                              ReconcileError("scope: no scope is named '%s' (give the full name, such as Default:Apps)" % self.params["scope"]),
+                              missing_container("scope %s" % self.params["scope"]))
+            scope = {"id": None}
         desired = dict(desired)
         if existing is None:
             desired["app_scope_id"] = scope["id"]

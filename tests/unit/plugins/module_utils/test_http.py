@@ -208,11 +208,12 @@ def test_tls_cut_during_the_handshake_is_retried(pki):
         response = HttpClient(url, ca_path=str(pki["ca.pem"]), sleep=sleeps.append).request("GET", "/things")
         assert response.data == []
         assert len(accepted) == 3 and len(sleeps) == 2
-        # a write that may not be replayed is not, and says that a retry may help
+        # a write that may not be replayed is not, and says that a retry may help (the cut surfaces as a
+        # TLS EOF or, depending on timing, as a connection reset: either is reported, never replayed)
         listener2, accepted2 = _tls_server_cutting_first_handshakes(pki, cuts=1)
         try:
             url2 = "https://127.0.0.1:%d" % listener2.getsockname()[1]
-            with pytest.raises(ApiError, match="TLS error") as err:
+            with pytest.raises(ApiError, match="TLS error|cannot reach") as err:
                 HttpClient(url2, ca_path=str(pki["ca.pem"]), sleep=sleeps.append).request("POST", "/things", body={})
             assert err.value.retryable and len(accepted2) == 1
         finally:

@@ -5,12 +5,13 @@ import pytest
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import Ownership
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Kind
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Change, Kind
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import (
     MANAGED_TAG,
     PrismaAdapter,
     PrismaTags,
+    creation_key,
     parse_prisma_errors,
     quote_filter_value,
 )
@@ -75,3 +76,42 @@ def test_filter_values_are_quoted(value, quoted):
 def test_filter_value_with_both_quotes_is_refused():
     with pytest.raises(ValidationError, match="both kinds of quotes"):
         quote_filter_value("it's \"x\"")
+
+
+class RecordingConnection:
+    """Answers each POST with what the caller queued, and records the keys sent."""
+
+    namespace = "/acme"
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.sent = []
+
+    def request(self, method, path, namespace=None, body=None, headers=None, **kwargs):
+        self.sent.append((method, path, namespace, (headers or {}).get("Idempotency-Key")))
+        return self.answers.pop(0)
+
+
+def _create(connection, name="web", body=None):
+    adapter = PrismaAdapter(connection, Kind("thing", "thing", []), Task({}), "/things")
+    return adapter.create(Change("create", name, body=body or {"description": "d"}))
+
+
+def test_a_create_key_is_the_same_for_the_same_object_in_the_same_place():
+    assert creation_key("/a", "/things", {"name": "x", "v": 1}) == creation_key("/a", "/things", {"v": 1, "name": "x"})
+    different = [creation_key("/b", "/things", {"name": "x", "v": 1}), creation_key("/a", "/others", {"name": "x", "v": 1}),
+                 creation_key("/a", "/things", {"name": "x", "v": 2})]
+    assert creation_key("/a", "/things", {"name": "x", "v": 1}) not in different
+
+
+def test_create_sends_the_derived_key_so_that_a_replay_returns_the_first_object():
+    connection = RecordingConnection([{"ID": "1", "name": "web"}])
+    assert _create(connection)["ID"] == "1"
+    assert connection.sent == [("POST", "/things", "/acme", creation_key("/acme", "/things", {"description": "d", "name": "web"}))]
+
+
+def test_a_key_that_returns_another_name_is_not_taken_for_this_create():
+    # the object the key created was renamed since: this create goes again, under a key of its own
+    connection = RecordingConnection([{"ID": "1", "name": "renamed"}, {"ID": "2", "name": "web"}])
+    assert _create(connection)["ID"] == "2"
+    assert connection.sent[1][3] is None

@@ -181,7 +181,7 @@ def test_check_mode_predicts_and_never_writes():
     assert adapter.writes() == []
 
 
-def test_ensure_many_one_list_read_and_one_write_per_change():
+def test_ensure_many_one_list_read_one_write_per_change_and_one_read_after_creating():
     managed = dict(EXISTING, name="old", ID="9", associatedTags=["managed=yes"])
     foreign = dict(EXISTING, name="foreign", ID="8", associatedTags=["x=1"])
     adapter = MemoryAdapter([EXISTING, managed, foreign])
@@ -191,7 +191,9 @@ def test_ensure_many_one_list_read_and_one_write_per_change():
         ("c", {}, "absent"),
     ]
     result = Reconciler(KIND, adapter, parallel=4).ensure_many(items, purge=True)
-    assert [c for c in adapter.calls if c[0] in ("find", "list")] == [("list",)]
+    # the second list read comes after the writes: it finds what another run created meanwhile
+    assert [c for c in adapter.calls if c[0] in ("find", "list")] == [("list",), ("list",)]
+    assert adapter.calls.index(("list",), 1) > max(i for i, c in enumerate(adapter.calls) if c[0] == "create")
     assert sorted(adapter.writes()) == [("create", "b"), ("delete", "old"), ("update", "a")]
     assert result["summary"] == {"created": ["b"], "updated": ["a"], "deleted": ["old"], "unchanged": ["c"]}
     assert "foreign" in adapter.objects
