@@ -188,7 +188,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.http i
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.checkmode import is_missing_namespace
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaConnection, prisma_argument_spec
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flows import Policy, chain_of, evaluate_flow
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flows import evaluate_flow, read_policy
 
 HOST_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?$", re.IGNORECASE)
 
@@ -279,27 +279,7 @@ class PrismaFlowCheck(FlowCheck):
             raise
         if self.check_mode:
             self._check_namespaces(base, namespaces, flows)
-        for name in chain_of(base):
-            record = {"name": name}
-            try:
-                actions = connection.request("GET", "/putrafficactions", namespace=name)
-                prefixes = connection.request("GET", "/tagprefixes", namespace=name)
-            except ApiError as exc:
-                if name != base and exc.status in (401, 403):
-                    break  # an ancestor these credentials may not read: Inherit, no tag prefixes
-                raise
-            actions = actions or {}
-            record["defaultPUIncomingTrafficAction"] = actions.get("Incoming") or "Inherit"
-            record["defaultPUOutgoingTrafficAction"] = actions.get("Outgoing") or "Inherit"
-            record["tagPrefixes"] = list((prefixes or {}).get("prefixes") or [])
-            namespaces.append(record)
-        scoped = {"recursive": "true", "propagated": "true"}
-        rulesets = connection.list_all("/networkrulesetpolicies", namespace=base, params=scoped)
-        networks = connection.list_all("/externalnetworks", namespace=base, params=scoped)
-        units = connection.list_all("/processingunits", namespace=base, params={"recursive": "true"})
-        services = connection.list_all("/services", namespace=base, params=scoped)
-        dependencies = connection.list_all("/servicedependencypolicies", namespace=base, params=scoped)
-        policy = Policy(namespaces, rulesets, networks, units, services, dependencies)
+        policy = read_policy(connection, base, namespaces)
 
         def evaluate(flow):
             for endpoint in (flow.source, flow.destination):

@@ -40,6 +40,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import Decision, FlowCheckError, Service, Verdict, ports_match
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError
 
 ALLOW = "Allow"
 REJECT = "Reject"
@@ -657,3 +658,37 @@ def evaluate_flow(policy, source, destination, service, expect=None):
     if len(results) > 1:
         reason = "%d/%d pairs allowed; %s -> %s: %s" % (len(allowed), len(results), src, dst, first.reason)
     return Verdict(verdict, first.decisions, note + reason)
+
+
+def read_policy(connection, base, namespaces=None, overrides=None):
+    """Read everything a flow under ``base`` is decided by: the namespaces (``namespaces`` when the
+    caller listed them, recursively from ``base``) and the chain above it with their default actions
+    and tag prefixes, and the rulesets, external networks, processing units, TCP services and service
+    dependency policies in scope. ``overrides`` maps a namespace to the attributes to take instead of
+    what it holds (the default actions a task is about to set). One paginated read per kind."""
+    if namespaces is None:
+        namespaces = connection.list_all("/namespaces", namespace=base, params={"recursive": "true"})
+    namespaces = list(namespaces)
+    for name in chain_of(base):
+        record = {"name": name}
+        try:
+            actions = connection.request("GET", "/putrafficactions", namespace=name)
+            prefixes = connection.request("GET", "/tagprefixes", namespace=name)
+        except ApiError as exc:
+            if name != base and exc.status in (401, 403):
+                break  # an ancestor these credentials may not read: Inherit, no tag prefixes
+            raise
+        actions = actions or {}
+        record["defaultPUIncomingTrafficAction"] = actions.get("Incoming") or "Inherit"
+        record["defaultPUOutgoingTrafficAction"] = actions.get("Outgoing") or "Inherit"
+        record["tagPrefixes"] = list((prefixes or {}).get("prefixes") or [])
+        namespaces.append(record)
+    for record in namespaces:
+        record.update((overrides or {}).get(record.get("name")) or {})
+    scoped = {"recursive": "true", "propagated": "true"}
+    rulesets = connection.list_all("/networkrulesetpolicies", namespace=base, params=scoped)
+    networks = connection.list_all("/externalnetworks", namespace=base, params=scoped)
+    units = connection.list_all("/processingunits", namespace=base, params={"recursive": "true"})
+    services = connection.list_all("/services", namespace=base, params=scoped)
+    dependencies = connection.list_all("/servicedependencypolicies", namespace=base, params=scoped)
+    return Policy(namespaces, rulesets, networks, units, services, dependencies)

@@ -24,9 +24,12 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
     validate_port,
     validate_protocol_ports,
 )
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import warn
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.checkmode import CheckModeReads
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaAdapter, PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields, subject_object_policy, tag_expression
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.lockdown import DEFAULT_ACTIONS, check_lockdown
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.observed import check_window
 
 
 class ObjectAdapter(CheckModeReads, PrismaAdapter):
@@ -55,6 +58,9 @@ def _namespace_rules(params, prefix, task):
     if not SHORT_NAME.match(short or ""):
         raise ValidationError(prefix + "name", "'%s' is not a valid namespace name: use letters, digits, '-' and '_'" % name)
     desired = {}
+    guard = params.get("lockdown_guard")
+    if guard is not None:
+        check_window(guard.get("window") or "7d", prefix + "lockdown_guard.window")
     if params.get("discovery_mode") is not None:
         action = "Allow" if params["discovery_mode"] else "Reject"
         desired["defaultPUIncomingTrafficAction"] = action
@@ -71,6 +77,7 @@ NAMESPACE = Kind(
         Field("default_incoming_action", "defaultPUIncomingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS)),
         Field("default_outgoing_action", "defaultPUOutgoingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS)),
         Field("tag_prefixes", "tagPrefixes", compare="set", empty=[], convert=_tag_prefixes, type="list", elements="str", no_log=False),
+        Field("lockdown_guard", type="dict", options=dict(window=dict(type="str", default="7d"), force=dict(type="bool", default=False))),
     ],
     rules=_namespace_rules,
     mutually_exclusive=[("discovery_mode", "default_incoming_action"), ("discovery_mode", "default_outgoing_action")],
@@ -106,6 +113,19 @@ class NamespaceAdapter(ObjectAdapter):
         predicted["name"] = self.api_name(predicted["name"])
         predicted["namespace"] = self.namespace
         return predicted
+
+    def prepare(self, changes):
+        """The lockdown guard (``_prisma/lockdown.py``) of every update that changes a default action
+        and has one, before the first write and in check mode too."""
+        for change in changes:
+            guard = change.values.get("lockdown_guard")
+            if guard is None or change.action != "update" or not set(change.fields) & set(DEFAULT_ACTIONS):
+                continue
+            new_actions = dict((k, change.body[k]) for k in DEFAULT_ACTIONS if k in change.fields)
+            warning = check_lockdown(self.connection, change.existing["name"], new_actions, guard.get("window") or "7d",
+                                     guard.get("force"))
+            if warning:
+                warn(self, warning)
 
 
 # --- external networks (prisma_external_network)

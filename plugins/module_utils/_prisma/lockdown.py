@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lockdown guard of ``prisma_namespace``: no switch of a namespace's default actions that would
+block what its workloads were seen doing.
+
+Before a task changes a namespace's default incoming or outgoing action (leaving discovery mode:
+Allow to Reject), the guard reads the flows the namespace's enforcers observed over a window
+(``observed.observed_flows``) and decides each one on the rules the namespace would then hold:
+what it holds now, with the default actions the task sets (``flows.read_policy`` overrides).
+Only the sides of the namespace's own processing units are decided: the other end of a flow is
+another namespace's business, or no enforcer's. Any flow that would be rejected stops the task
+before its first write, in check mode too, naming each flow; ``force`` writes anyway and says so.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import parse_service
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flows import (
+    ALLOW,
+    DESTINATION,
+    SOURCE,
+    Peer,
+    read_policy,
+)
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.observed import Endpoints, endpoint_text, observed_flows
+
+DEFAULT_ACTIONS = ("defaultPUIncomingTrafficAction", "defaultPUOutgoingTrafficAction")
+SHOWN = 20
+
+
+class LockdownRefused(ReconcileError):
+    """The guard found observed flows the new default actions would block."""
+
+    def __init__(self, message, blocked):
+        super(LockdownRefused, self).__init__(message)
+        self.blocked = blocked
+
+    def to_result(self):
+        return {"msg": str(self), "blocked": self.blocked}
+
+
+def _inside(namespace, base):
+    return namespace == base or (namespace or "").startswith(base.rstrip("/") + "/")
+
+
+def _end(policy_units, endpoint):
+    """The processing unit (or the outside peer) an example end of an observed flow is."""
+    if endpoint.get("type") == "processing_unit" and endpoint.get("id") in policy_units:
+        return policy_units[endpoint["id"]]
+    address = endpoint.get("address")
+    return Peer(address=address) if address else None
+
+
+def blocked_flows(policy, flows, base):
+    """The observed flows the policy would reject on a side of a unit of ``base`` (or below)."""
+    units = Endpoints(policy).units
+    blocked = []
+    for flow in flows:
+        source = _end(units, flow["examples"]["source"])
+        destination = _end(units, flow["examples"]["destination"])
+        try:
+            service = parse_service(flow["service"])
+        except ValidationError:
+            service = None
+        reasons = []
+        sides = []
+        if source is not None and hasattr(source, "tags") and _inside(source.namespace, base):
+            sides.append((source, destination, SOURCE, "the source's outgoing rules"))
+        if destination is not None and hasattr(destination, "tags") and _inside(destination.namespace, base):
+            sides.append((destination, source, DESTINATION, "the destination's incoming rules"))
+        for unit, peer, side, words in sides:
+            if service is None or peer is None:
+                reasons.append("%s cannot be evaluated (%s)" % (words, "protocol %s" % flow["protocol"] if service is None else "unknown peer"))
+                continue
+            action, decisions, dummy = policy.side(unit, peer, service, side)
+            if action != ALLOW:
+                reasons.append("rejected by %s (%s)" % (words, "; ".join(d.label() for d in decisions) or "default"))
+        if reasons:
+            blocked.append({
+                "source": endpoint_text(flow["source"]), "destination": endpoint_text(flow["destination"]),
+                "service": flow["service"], "count": flow["count"], "last_seen": flow["last_seen"], "reason": "; ".join(reasons),
+            })
+    return blocked
+
+
+def check_lockdown(connection, namespace, new_actions, window, force):
+    """Run the guard for ``namespace`` about to take ``new_actions`` (its default-action attributes).
+
+    Returns the warning to give when ``force`` let blocked flows through (None when nothing is
+    blocked); raises :class:`LockdownRefused` otherwise."""
+    policy = read_policy(connection, namespace, overrides={namespace: new_actions})
+    flows = observed_flows(connection, namespace, policy, window)
+    blocked = blocked_flows(policy, flows, namespace)
+    if not blocked:
+        return None
+    lines = ["%s -> %s %s (%d seen, last %s): %s" % (b["source"], b["destination"], b["service"], b["count"], b["last_seen"], b["reason"])
+             for b in blocked[:SHOWN]]
+    more = " ...and %d more" % (len(blocked) - SHOWN) if len(blocked) > SHOWN else ""
+    what = "namespace %s: its new default actions (%s) would block %d of the %d flows observed in the last %s" % (
+        namespace, ", ".join("%s %s" % (k.replace("defaultPU", "").replace("TrafficAction", "").lower(), v) for k, v in sorted(new_actions.items())),
+        len(blocked), len(flows), window)
+    if force:
+        return "lockdown_guard.force: %s; switched anyway: %s%s" % (what, "; ".join(lines), more)
+    raise LockdownRefused("lockdown_guard: %s, so nothing was changed; allow them (or set lockdown_guard.force): %s%s"
+                          % (what, "; ".join(lines), more), blocked)
