@@ -262,8 +262,8 @@ class Resilience:
             {"name": "Scope", "microseg.segmentation.secure_workload_scope": {
                 "parent": "Default", "name": workspace, "query": {"type": "subnet", "field": "ip", "value": "10.0.0.0/8"}}},
             {"name": "Filters", "microseg.segmentation.secure_workload_inventory_filter": {"scope": scope, "items": [
-                {"name": "bench-clients", "query": {"type": "subnet", "field": "ip", "value": "10.1.0.0/16"}},
-                {"name": "bench-servers", "query": {"type": "subnet", "field": "ip", "value": "10.2.0.0/16"}}]}},
+                {"name": workspace + "-clients", "query": {"type": "subnet", "field": "ip", "value": "10.1.0.0/16"}},
+                {"name": workspace + "-servers", "query": {"type": "subnet", "field": "ip", "value": "10.2.0.0/16"}}]}},
             {"name": "Workspace", "microseg.segmentation.secure_workload_workspace": {"scope": scope, "name": workspace}},
         ])
         if rc != 0:
@@ -293,7 +293,8 @@ class Resilience:
             return task, ("scopes", "r%s-" % tag), [i["name"] for i in items]
         workspace = "res-" + tag
         scope = self.sw_setup(workspace)
-        items = [policy(i) for i in range(count)]
+        # filter names of this workspace's own: the policy module resolves them across the root scope
+        items = [dict(policy(i), consumer=workspace + "-clients", provider=workspace + "-servers") for i in range(count)]
         task = {"name": "Policies", "microseg.segmentation.secure_workload_policy": {"workspace": workspace, "scope": scope, "items": items}}
         return task, workspace, ["policy %d" % i for i in range(count)]
 

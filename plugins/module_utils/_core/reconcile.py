@@ -338,7 +338,13 @@ class Reconciler:
         elif change.action == "update":
             change.result = self.adapter.update(change)
         elif change.action == "delete":
-            self.adapter.delete(change)
+            try:
+                self.adapter.delete(change)
+            except ApiError as exc:
+                # gone already: another run deleted it (a duplicate both runs settled), or a retried
+                # DELETE whose first attempt went through
+                if exc.status != 404:
+                    raise
         change.applied = True
         return change
 

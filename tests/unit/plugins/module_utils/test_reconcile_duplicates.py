@@ -250,3 +250,18 @@ def test_a_refusal_that_is_no_concurrent_create_fails_as_it_is():
     adapter.create = refuse
     with pytest.raises(ApiError, match="priority"):
         Reconciler(KIND, adapter).ensure("web", {"description": "x"})
+
+
+def test_a_duplicate_another_run_deleted_first_is_removed_all_the_same():
+    store = two_of("web")
+    adapter = ListAdapter(store)
+    original = adapter.delete
+
+    def deleted_by_the_other_run_first(change):
+        original(change)
+        raise ApiError("DELETE failed with status 404: not found", status=404)
+
+    adapter.delete = deleted_by_the_other_run_first
+    result = Reconciler(KIND, adapter).ensure("web", {"description": "first"})
+    assert result["duplicates_removed"] == [{"name": "web", "id": "id102", "kept": "id101", "failed": False}]
+    assert not result.get("failed") and len(store.objects) == 1
