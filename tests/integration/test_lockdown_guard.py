@@ -53,9 +53,12 @@ def ruleset_task(namespace, name, subject, incoming=None, outgoing=None):
     return {'name': 'Ruleset ' + name, 'microseg.segmentation.prisma_network_ruleset': args}
 
 
-def lockdown(namespace, check=False, force=False, register='lockdown'):
+def lockdown(namespace, check=False, force=False, register='lockdown', expect_blocked=None):
+    guard = {'window': '7d', 'force': force}
+    if expect_blocked:
+        guard['expect_blocked'] = expect_blocked
     task = {'name': 'Leave discovery mode', 'microseg.segmentation.prisma_namespace': {
-        'name': namespace, 'discovery_mode': False, 'lockdown_guard': {'window': '7d', 'force': force}},
+        'name': namespace, 'discovery_mode': False, 'lockdown_guard': guard},
         'register': register, 'ignore_errors': True}
     if check:
         task['check_mode'] = True
@@ -105,11 +108,22 @@ def test_the_guard_refuses_what_would_be_blocked_then_passes_once_it_is_allowed(
     assert results['lockdown']['failed'] is True
     assert [b['source'] for b in results['lockdown']['blocked']] == ['%s app=frontend' % namespace]
 
-    # the operator decides the frontend's old calls to redis go: forced, with a warning naming them
+    # the review decided the frontend's calls to redis go: expected blocked, named in a warning
+    unwanted = [{'source': {'tags': ['app=frontend']}, 'destination': {'tags': ['app=redis']}, 'service': 'tcp/6379'}]
+    rc, out, results = run_capturing(lab, tmp_path, [lockdown(namespace, expect_blocked=unwanted)])
+    assert rc == 0, out
+    assert results['lockdown']['changed'] is True
+    assert any('will be blocked as expect_blocked says' in w and 'app=frontend' in w for w in results['lockdown']['warnings'])
+    assert default_actions(client, namespace) == {'Incoming': 'Reject', 'Outgoing': 'Reject'}
+
+
+def test_force_switches_anyway_and_names_what_it_blocks(lab, client, tmp_path):
+    namespace = shop(lab, client)
     rc, out, results = run_capturing(lab, tmp_path, [lockdown(namespace, force=True)])
     assert rc == 0, out
     assert results['lockdown']['changed'] is True
-    assert any('switched anyway' in w and 'app=frontend' in w for w in results['lockdown']['warnings'])
+    warning = [w for w in results['lockdown']['warnings'] if 'switched anyway' in w]
+    assert warning and 'would block 3 of the 3 flows' in warning[0]
     assert default_actions(client, namespace) == {'Incoming': 'Reject', 'Outgoing': 'Reject'}
 
 

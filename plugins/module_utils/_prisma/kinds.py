@@ -28,8 +28,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkm
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.checkmode import CheckModeReads
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaAdapter, PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields, subject_object_policy, tag_expression
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.lockdown import DEFAULT_ACTIONS, check_lockdown
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.observed import check_window
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.lockdown import DEFAULT_ACTIONS, check_guard, check_lockdown
 
 
 class ObjectAdapter(CheckModeReads, PrismaAdapter):
@@ -60,7 +59,7 @@ def _namespace_rules(params, prefix, task):
     desired = {}
     guard = params.get("lockdown_guard")
     if guard is not None:
-        check_window(guard.get("window") or "7d", prefix + "lockdown_guard.window")
+        check_guard(guard, prefix + "lockdown_guard")
     if params.get("discovery_mode") is not None:
         action = "Allow" if params["discovery_mode"] else "Reject"
         desired["defaultPUIncomingTrafficAction"] = action
@@ -77,7 +76,8 @@ NAMESPACE = Kind(
         Field("default_incoming_action", "defaultPUIncomingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS)),
         Field("default_outgoing_action", "defaultPUOutgoingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS)),
         Field("tag_prefixes", "tagPrefixes", compare="set", empty=[], convert=_tag_prefixes, type="list", elements="str", no_log=False),
-        Field("lockdown_guard", type="dict", options=dict(window=dict(type="str", default="7d"), force=dict(type="bool", default=False))),
+        Field("lockdown_guard", type="dict", options=dict(window=dict(type="str", default="7d"), force=dict(type="bool", default=False),
+                                                          expect_blocked=dict(type="list", elements="dict"))),
     ],
     rules=_namespace_rules,
     mutually_exclusive=[("discovery_mode", "default_incoming_action"), ("discovery_mode", "default_outgoing_action")],
@@ -122,9 +122,7 @@ class NamespaceAdapter(ObjectAdapter):
             if guard is None or change.action != "update" or not set(change.fields) & set(DEFAULT_ACTIONS):
                 continue
             new_actions = dict((k, change.body[k]) for k in DEFAULT_ACTIONS if k in change.fields)
-            warning = check_lockdown(self.connection, change.existing["name"], new_actions, guard.get("window") or "7d",
-                                     guard.get("force"))
-            if warning:
+            for warning in check_lockdown(self.connection, change.existing["name"], new_actions, guard):
                 warn(self, warning)
 
 

@@ -10,6 +10,8 @@ what it holds now, with the default actions the task sets (``flows.read_policy``
 Only the sides of the namespace's own processing units are decided: the other end of a flow is
 another namespace's business, or no enforcer's. Any flow that would be rejected stops the task
 before its first write, in check mode too, naming each flow; ``force`` writes anyway and says so.
+The flows a review decided to block (``expect_blocked``, the selectors of ``prisma_flow_info``'s
+``exclude``) are expected to be rejected: they are counted and named in the result, not refused.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +28,8 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flow
     Peer,
     read_policy,
 )
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.observed import Endpoints, endpoint_text, observed_flows
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.observed import Endpoints, check_window, endpoint_text, observed_flows
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.proposal import check_excludes
 
 DEFAULT_ACTIONS = ("defaultPUIncomingTrafficAction", "defaultPUOutgoingTrafficAction")
 SHOWN = 20
@@ -83,27 +86,45 @@ def blocked_flows(policy, flows, base):
             blocked.append({
                 "source": endpoint_text(flow["source"]), "destination": endpoint_text(flow["destination"]),
                 "service": flow["service"], "count": flow["count"], "last_seen": flow["last_seen"], "reason": "; ".join(reasons),
+                "flow": flow,
             })
     return blocked
 
 
-def check_lockdown(connection, namespace, new_actions, window, force):
-    """Run the guard for ``namespace`` about to take ``new_actions`` (its default-action attributes).
+def check_guard(guard, option):
+    """The ``lockdown_guard`` option, checked before any request: its window and its ``expect_blocked`` selectors."""
+    check_window(guard.get("window") or "7d", option + ".window")
+    check_excludes(guard.get("expect_blocked") or [], option + ".expect_blocked")
 
-    Returns the warning to give when ``force`` let blocked flows through (None when nothing is
-    blocked); raises :class:`LockdownRefused` otherwise."""
+
+def check_lockdown(connection, namespace, new_actions, guard):
+    """Run the guard (the ``lockdown_guard`` option) for ``namespace`` about to take ``new_actions``
+    (its default-action attributes).
+
+    Returns the warnings to give: the flows blocked as the review expects, and those ``force`` let
+    through; raises :class:`LockdownRefused` when other flows would be blocked."""
+    window = guard.get("window") or "7d"
+    expected = check_excludes(guard.get("expect_blocked") or [], "lockdown_guard.expect_blocked")
     policy = read_policy(connection, namespace, overrides={namespace: new_actions})
     flows = observed_flows(connection, namespace, policy, window)
-    blocked = blocked_flows(policy, flows, namespace)
+    found = blocked_flows(policy, flows, namespace)
+    blocked = [b for b in found if not any(e.matches(b["flow"], None, None) for e in expected)]
+    warnings = []
+    if len(found) > len(blocked):
+        warnings.append("lockdown_guard: %d observed flow(s) will be blocked as expect_blocked says: %s" % (
+            len(found) - len(blocked), "; ".join("%s -> %s %s" % (b["source"], b["destination"], b["service"]) for b in found
+                                                  if b not in blocked)))
+    for entry in found:
+        entry.pop("flow")
     if not blocked:
-        return None
+        return warnings
     lines = ["%s -> %s %s (%d seen, last %s): %s" % (b["source"], b["destination"], b["service"], b["count"], b["last_seen"], b["reason"])
              for b in blocked[:SHOWN]]
     more = " ...and %d more" % (len(blocked) - SHOWN) if len(blocked) > SHOWN else ""
     what = "namespace %s: its new default actions (%s) would block %d of the %d flows observed in the last %s" % (
         namespace, ", ".join("%s %s" % (k.replace("defaultPU", "").replace("TrafficAction", "").lower(), v) for k, v in sorted(new_actions.items())),
         len(blocked), len(flows), window)
-    if force:
-        return "lockdown_guard.force: %s; switched anyway: %s%s" % (what, "; ".join(lines), more)
+    if guard.get("force"):
+        return warnings + ["lockdown_guard.force: %s; switched anyway: %s%s" % (what, "; ".join(lines), more)]
     raise LockdownRefused("lockdown_guard: %s, so nothing was changed; allow them (or set lockdown_guard.force): %s%s"
                           % (what, "; ".join(lines), more), blocked)
