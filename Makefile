@@ -155,6 +155,7 @@ bench: venv collection-root
 	$(PY) benchmarks/nsxt.py
 	$(PY) benchmarks/secure_workload.py
 	$(PY) benchmarks/flows.py
+	$(PY) benchmarks/flows_observed.py
 
 ## ---------------------------------------------------------------- everything
 

@@ -110,10 +110,10 @@ def check_lockdown(connection, namespace, new_actions, guard):
     found = blocked_flows(policy, flows, namespace)
     blocked = [b for b in found if not any(e.matches(b["flow"], None, None) for e in expected)]
     warnings = []
-    if len(found) > len(blocked):
+    expected_blocked = [b for b in found if b not in blocked]
+    if expected_blocked:
         warnings.append("lockdown_guard: %d observed flow(s) will be blocked as expect_blocked says: %s" % (
-            len(found) - len(blocked), "; ".join("%s -> %s %s" % (b["source"], b["destination"], b["service"]) for b in found
-                                                  if b not in blocked)))
+            len(expected_blocked), "; ".join("%s -> %s %s" % (b["source"], b["destination"], b["service"]) for b in expected_blocked)))
     for entry in found:
         entry.pop("flow")
     if not blocked:
