@@ -156,6 +156,7 @@ bench: venv collection-root
 	$(PY) benchmarks/secure_workload.py
 	$(PY) benchmarks/flows.py
 	$(PY) benchmarks/flows_observed.py
+	$(PY) benchmarks/resilience.py
 
 ## ---------------------------------------------------------------- everything
 
