@@ -163,6 +163,7 @@ def test_demo_check_mode_after_a_real_run_predicts_no_change(empty_lab, tmp_path
     assert recap and all(counters.get('changed', 0) == 0 for counters in recap.values()), recap
     text = ' '.join(output.split())
     assert 'does not exist yet' not in text and 'the flows were not evaluated' not in text, tail(output)
-    # the table of every flow check that runs after the scenarios (3 Prisma scenarios, the guide, 2 NSX, Secure Workload)
+    # the table of every flow check that runs after the scenarios (3 Prisma scenarios, the guide and its
+    # workflow from observed flows, 2 NSX, Secure Workload)
     tables = re.findall(r'"flow +source +destination +service +verdict +expected +decided by"', output)
-    assert len(tables) == 7, 'the flow checks were not all evaluated (%d tables):\n%s' % (len(tables), tail(output))
+    assert len(tables) == 8, 'the flow checks were not all evaluated (%d tables):\n%s' % (len(tables), tail(output))
