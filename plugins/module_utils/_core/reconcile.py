@@ -431,7 +431,11 @@ class Reconciler:
             found = by_name.get(change.name) or []
             if len(found) <= 1:
                 continue
-            keeper, extra = self._one_of(change.name, found)
+            try:
+                keeper, extra = self._one_of(change.name, found)
+            except ReconcileError as exc:  # a copy the collection does not manage appeared meanwhile
+                change.error = exc
+                continue
             self._run_all(extra)
             removals += extra
             mine = self.adapter.object_id(change.result)

@@ -265,3 +265,37 @@ def test_a_duplicate_another_run_deleted_first_is_removed_all_the_same():
     result = Reconciler(KIND, adapter).ensure("web", {"description": "first"})
     assert result["duplicates_removed"] == [{"name": "web", "id": "id102", "kept": "id101", "failed": False}]
     assert not result.get("failed") and len(store.objects) == 1
+
+
+def test_an_older_copy_another_writer_made_meanwhile_is_the_one_the_name_means():
+    """Someone created 'web' by hand while the list form created it too: the older object is the one
+    the name refers to (as when the task finds it), so this run's copy (managed: the collection just
+    made it) goes and the declaration is written onto the other."""
+    store = Store()
+
+    def someone_else_created_it(name):
+        if name == "web":
+            store.objects.insert(0, dict(name=name, ID="id050", created=50, description="theirs", tags=["someone=else"]))
+
+    adapter = ListAdapter(store, on_create=someone_else_created_it)
+    items = [(name, {"description": "mine", "tags": list(MANAGED)}, "present") for name in ("web", "db")]
+    result = Reconciler(KIND, adapter, parallel=1).ensure_many(items)
+    assert "failed_objects" not in result
+    assert sorted((o["name"], o["ID"], o["description"]) for o in store.objects) == [("db", "id102", "mine"), ("web", "id050", "mine")]
+    assert result["duplicates_removed"] == [{"name": "web", "id": "id101", "kept": "id050", "failed": False}]
+
+
+def test_a_newer_copy_the_collection_does_not_manage_fails_that_object_only():
+    store = Store()
+
+    def someone_else_created_it_after(name):
+        if name == "web":
+            store.objects.append(dict(name=name, ID="id999", created=999, description="theirs", tags=["someone=else"]))
+
+    adapter = ListAdapter(store, on_create=someone_else_created_it_after)
+    items = [(name, {"description": "mine", "tags": list(MANAGED)}, "present") for name in ("web", "db")]
+    result = Reconciler(KIND, adapter, parallel=1).ensure_many(items)
+    assert [f["name"] for f in result["failed_objects"]] == ["web"]
+    assert "not every one is managed by this collection" in result["failed_objects"][0]["msg"]
+    assert result["summary"]["created"] == ["db"]
+    assert sorted(o["ID"] for o in store.objects) == ["id101", "id102", "id999"]  # nothing of someone else's is deleted
