@@ -128,6 +128,11 @@ class Adapter:
         created = obj.get(self.created_attribute) if self.created_attribute else None
         return (created is None, created if created is not None else 0, str(self.object_id(obj)))
 
+    def oldest(self, name):
+        """The oldest object with this key (the one the duplicate rule keeps), or None."""
+        found = sorted(self.find_all(name), key=self.age)
+        return found[0] if found else None
+
     def may_remove_duplicate(self, obj):
         """May the task delete this object, a second one of a declared key? Objects that carry
         the collection's tags: when the ownership rule would purge them; a product without tags
@@ -167,8 +172,7 @@ class Adapter:
         if getattr(exc, "status", None) not in (409, 422):
             return None
         self.forget()
-        found = sorted(self.find_all(change.name), key=self.age)
-        return found[0] if found else None
+        return self.oldest(change.name)
 
     def update(self, change):
         """Write ``change.fields`` of ``change.existing`` (``change.body`` is the whole object);

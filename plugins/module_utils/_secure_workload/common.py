@@ -173,8 +173,7 @@ class SwAdapter(Adapter):
 
     def find(self, name):
         """The oldest object named ``name`` (the one the duplicate rule keeps), or None."""
-        found = sorted(self.find_all(name), key=self.age)
-        return found[0] if found else None
+        return self.oldest(name)
 
     def forget(self):
         """Drop what the adapter keeps of an earlier list read (a subclass that caches one)."""
