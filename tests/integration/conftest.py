@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from playbook_tools import ansible_env
 
 HERE = Path(__file__).resolve().parent
@@ -103,6 +104,18 @@ class Lab:
         """Environment for ansible-playbook: this checkout's collection, the lab, no colour."""
         return ansible_env(dict(os.environ), self.env)
 
+    def admin(self, product: str, method: str, path: str, body=None) -> dict:
+        """A call to one product's API or admin routes (``/_lab/...``)."""
+        bases = {'prisma': self.env['PRISMA_API'].rstrip('/'), 'nsxt': 'https://' + self.env['NSXT_HOST'],
+                 'secure_workload': self.env['SW_URL'].rstrip('/')}
+        response = requests.request(method, bases[product] + path, json=body, verify=self.env['PRISMA_CA_PATH'], timeout=30)
+        response.raise_for_status()
+        return response.json() if response.content else {}
+
+    def writes(self) -> dict[str, int]:
+        """The writes each product's API has served so far (the lab's request counters)."""
+        return dict((product, self.admin(product, 'GET', '/_lab/counters')['writes']) for product in ('prisma', 'nsxt', 'secure_workload'))
+
 
 def run_labctl(action: str, lab_dir: Path, timeout: int) -> tuple[int, str]:
     """Run lab/labctl.py ACTION --dir LAB_DIR with this interpreter; return (rc, output).
@@ -132,6 +145,29 @@ def ensure_collection_root() -> Path:
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(REPO_ROOT, target_is_directory=True)
     return link
+
+
+@pytest.fixture()
+def new_lab(tmp_path_factory: pytest.TempPathFactory, ensure_collection_root: Path) -> Iterator:
+    """``new_lab(name)`` starts a lab of the test's own (free ports, empty); every one is stopped at the end."""
+    del ensure_collection_root
+    started = []
+
+    def start(name: str = 'own-lab') -> Lab:
+        lab_dir = tmp_path_factory.mktemp(name)
+        started.append(lab_dir)
+        returncode, output = run_labctl('start', lab_dir, LAB_START_TIMEOUT)
+        if returncode != 0:
+            pytest.fail('lab start failed (rc=%d):\n%s' % (returncode, output))
+        return Lab(lab_dir, lab_environment(lab_dir))
+
+    try:
+        yield start
+    finally:
+        for lab_dir in started:
+            returncode, output = run_labctl('stop', lab_dir, LAB_STOP_TIMEOUT)
+            if returncode != 0:
+                sys.stderr.write('lab stop failed (rc=%d):\n%s\n' % (returncode, output))
 
 
 @pytest.fixture(scope='session')

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write the ``items`` sub-options into the DOCUMENTATION of every object module, and the results
+"""Write the ``items`` sub-options into the DOCUMENTATION of every object module, the export results of
+the info modules into their RETURN, and the results
 every object module shares (failed list-form objects, duplicates removed, NSX revision
 conflicts) into its RETURN.
 
@@ -114,6 +115,37 @@ CONFLICT = {
 }
 
 
+EXPORT_RESULTS = {
+    "exports": {
+        "description": ["With O(export=true), the objects as list-form declarations, one entry per module and placement, in the order "
+                        "they must be applied: C(module) (the list-form module), C(options) (its task-level options that place the items: "
+                        "a namespace, domain, section or workspace), C(items) (the items, with the module's option names) and, when an "
+                        "object has one, C(secrets) (the secret options a read gives back only masked, as C(<name>.<option>): set them "
+                        "before applying the entry to another console)."],
+        "returned": "when O(export=true)",
+        "type": "list",
+        "elements": "dict",
+        "sample": [{"module": "microseg.segmentation.prisma_network_ruleset", "options": {"namespace": "/acme/prod"},
+                    "items": [{"name": "allow-dns", "subject": [["app=web"]],
+                               "outgoing_rules": [{"object": [["externalnetwork:name=dns"]], "protocol_ports": ["udp/53"]}]}]}],
+    },
+    "skipped": {
+        "description": ["With O(export=true), the objects left out because the product makes them by itself (O(include_system) exports "
+                        "them), each as its C(kind), C(name) and C(reason)."],
+        "returned": "when O(export=true)",
+        "type": "list",
+        "elements": "dict",
+        "sample": [{"kind": "service_dependency_policy", "name": "default", "reason": "made by the product with every namespace"}],
+    },
+}
+INFO_MODULES = ("prisma_info", "nsxt_info", "secure_workload_info")
+
+
+def export_results():
+    body = yaml.safe_dump(EXPORT_RESULTS, default_flow_style=False, sort_keys=True, width=120)
+    return RETURN_START + body + RETURN_END
+
+
 def common_results(name):
     results = dict(COMMON_RESULTS)
     if name.startswith("nsxt_"):
@@ -140,6 +172,13 @@ def main():
     for name, runner in sorted(runners.items()):
         path = ROOT / "plugins" / "modules" / ("%s.py" % name)
         new = rewrite_return(rewrite(path, render(item_suboptions(runner, docs[name]))), common_results(name))
+        if new != path.read_text():
+            stale.append(name)
+            if not check:
+                path.write_text(new)
+    for name in INFO_MODULES:
+        path = ROOT / "plugins" / "modules" / ("%s.py" % name)
+        new = rewrite_return(path.read_text(), export_results())
         if new != path.read_text():
             stale.append(name)
             if not check:

@@ -79,10 +79,14 @@ class Field:
     ``key=True`` marks an option that identifies the object (``name``, ``id``...; its ``convert``
     only checks it, the adapter sends the key), ``task=True``
     one that is about the task rather than one object (an NSX ``domain``): it is not an item option.
+
+    ``export(value, obj)`` turns an API value back into the option's (the inverse of ``convert``; default:
+    unchanged); ``export=False`` leaves the option out of an export (``_core/export.py``), as for an
+    option the kind's ``export_rules`` writes, or one no read can give back.
     """
 
     def __init__(self, option, api=None, compare="scalar", secret=False, create_only=False, empty=None,
-                 convert=None, key=False, task=False, **spec):
+                 convert=None, key=False, task=False, export=None, **spec):
         self.option = option
         self.api = api
         self.secret = secret
@@ -91,6 +95,7 @@ class Field:
         self.convert = convert
         self.key = key
         self.task = task
+        self.export = export
         spec.setdefault("type", "str")
         if secret:
             spec["no_log"] = True
@@ -132,7 +137,7 @@ class Kind:
     """
 
     def __init__(self, name, title, fields, create_requires=(), identity="name", rules=None, reserved_names=(),
-                 mutually_exclusive=(), required_together=(), secret_attributes=()):
+                 mutually_exclusive=(), required_together=(), secret_attributes=(), export_rules=None):
         self.name = name
         self.title = title
         self.all_fields = list(fields)
@@ -145,6 +150,8 @@ class Kind:
         self.mutually_exclusive = [list(x) for x in mutually_exclusive]
         self.required_together = [list(x) for x in required_together]
         self.extra_secrets = list(secret_attributes)
+        # ``export_rules(obj, item)``: the inverse of ``rules`` for an export (``_core/export.py``)
+        self.export_rules = export_rules
 
     def options(self, task=None):
         """The Fields that are options (``task`` True or False narrows to task or object options)."""

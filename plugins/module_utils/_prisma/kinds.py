@@ -39,6 +39,12 @@ class ObjectAdapter(CheckModeReads, PrismaAdapter):
 # --- namespaces (prisma_namespace)
 
 ACTIONS = {"allow": "Allow", "reject": "Reject", "inherit": "Inherit"}
+
+
+def _inverse(mapping):
+    """The export of an option whose values the module maps to the API's (``convert``'s inverse)."""
+    back = dict((api, option) for option, api in mapping.items())
+    return lambda value, obj: back.get(value, value)
 SHORT_NAME = re.compile(r"^[a-zA-Z0-9_-]+\Z")
 
 
@@ -73,8 +79,10 @@ NAMESPACE = Kind(
     common_fields("protected") + [
         Field("type", "type", create_only=True, empty="Default", choices=["Default", "Tenant", "CloudAccount", "Group", "Kubernetes", "ECS"]),
         Field("discovery_mode", type="bool"),
-        Field("default_incoming_action", "defaultPUIncomingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS)),
-        Field("default_outgoing_action", "defaultPUOutgoingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS)),
+        Field("default_incoming_action", "defaultPUIncomingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS),
+              export=_inverse(ACTIONS)),
+        Field("default_outgoing_action", "defaultPUOutgoingTrafficAction", empty="Inherit", convert=lambda v, p: ACTIONS[v], choices=list(ACTIONS),
+              export=_inverse(ACTIONS)),
         Field("tag_prefixes", "tagPrefixes", compare="set", empty=[], convert=_tag_prefixes, type="list", elements="str", no_log=False),
         Field("lockdown_guard", type="dict", options=dict(window=dict(type="str", default="7d"), force=dict(type="bool", default=False),
                                                           expect_blocked=dict(type="list", elements="dict"))),
@@ -138,9 +146,14 @@ EXTERNAL_NETWORK = Kind(
 )
 
 
+def external_network_tags(name):
+    """The tag every external network carries, so that rules can select it by name."""
+    return ["externalnetwork:name=%s" % name]
+
+
 class ExternalNetworkAdapter(ObjectAdapter):
     def required_tags(self, name):
-        return ["externalnetwork:name=%s" % name]
+        return external_network_tags(name)
 
 
 # --- network rulesets (prisma_network_ruleset)
@@ -168,6 +181,25 @@ def canon_rules(rules):
             rule.get("name") or "",
         ))
     return tuple(sorted(canon, key=repr))
+
+
+def export_rules(rules, obj):
+    """API rules back as the module's rule options, the options' defaults left out."""
+    exported = []
+    for rule in rules:
+        item = {"object": copy.deepcopy(rule.get("object"))}
+        if (rule.get("action") or "Allow") != "Allow":
+            item["action"] = rule["action"].lower()
+        ports = rule.get("protocolPorts") or ["any"]
+        if [p.lower() for p in ports] != ["any"]:
+            item["protocol_ports"] = list(ports)
+        for api, option in (("logsDisabled", "logs_disabled"), ("observationEnabled", "observation_enabled")):
+            if rule.get(api):
+                item[option] = True
+        if rule.get("name"):
+            item["name"] = rule["name"]
+        exported.append(item)
+    return exported
 
 
 def build_rules(rules, option):
@@ -200,8 +232,10 @@ NETWORK_RULESET = Kind(
     "network ruleset",
     common_fields("propagate", "disabled", "fallback", "protected") + [
         Field("subject", "subject", compare="expression", empty=[], convert=tag_expression(strict=True), type="raw"),
-        Field("incoming_rules", "incomingRules", compare=canon_rules, empty=[], convert=build_rules, type="list", elements="dict", options=RULE_SPEC),
-        Field("outgoing_rules", "outgoingRules", compare=canon_rules, empty=[], convert=build_rules, type="list", elements="dict", options=RULE_SPEC),
+        Field("incoming_rules", "incomingRules", compare=canon_rules, empty=[], convert=build_rules, type="list", elements="dict", options=RULE_SPEC,
+              export=export_rules),
+        Field("outgoing_rules", "outgoingRules", compare=canon_rules, empty=[], convert=build_rules, type="list", elements="dict", options=RULE_SPEC,
+              export=export_rules),
     ],
     create_requires=[("subject", "subject")],
 )
@@ -259,7 +293,8 @@ TCP_SERVICE = Kind(
         Field("port", "port", empty=0, convert=validate_port, type="int"),
         Field("public_port", "publicApplicationPort", empty=0, convert=validate_port, type="int"),
         Field("selectors", "selectors", compare="expression", empty=[], convert=tag_expression(), type="raw"),
-        Field("tls_mode", "TLSType", empty="Aporeto", convert=lambda v, p: TLS_MODES[v], choices=list(TLS_MODES)),
+        Field("tls_mode", "TLSType", empty="Aporeto", convert=lambda v, p: TLS_MODES[v], choices=list(TLS_MODES),
+              export=_inverse(TLS_MODES)),
         Field("tls_certificate", "TLSCertificate", empty="", convert=_pem("CERTIFICATE")),
         Field("tls_certificate_key", "TLSCertificateKey", secret=True, empty="", convert=_pem("")),
         Field("tls_only", "exposedServiceIsTLS", empty=False, type="bool", aliases=["exposed_service_is_tls"]),
