@@ -157,6 +157,7 @@ bench: venv collection-root
 	$(PY) benchmarks/flows.py
 	$(PY) benchmarks/flows_observed.py
 	$(PY) benchmarks/resilience.py
+	$(PY) benchmarks/export.py
 
 ## ---------------------------------------------------------------- everything
 
