@@ -50,7 +50,7 @@ _value:
   type: list
   elements: dict
   sample:
-    - file: 05-prisma_network_ruleset-001-acme-aws-dev-k8s-hipster-shop.yml
+    - file: 05-0001-prisma_network_ruleset-acme-aws-dev-k8s-hipster-shop.yml
       entry:
         module: microseg.segmentation.prisma_network_ruleset
         options: {namespace: /acme/aws-dev/k8s/hipster-shop}
@@ -79,7 +79,7 @@ def export_files(result, first=1):
         for entry_index, entry in enumerate(one["exports"], start=1):
             module = entry["module"].rsplit(".", 1)[-1]
             slug = _slug(entry.get("options") or {})
-            name = "%02d-%s-%03d%s.yml" % (kind_index, module, entry_index, "-" + slug if slug else "")
+            name = "%02d-%04d-%s%s.yml" % (kind_index, entry_index, module, "-" + slug if slug else "")
             files.append({"file": name, "entry": entry})
     return files
 

@@ -38,7 +38,7 @@ EXAMPLES = r"""
     items: "{{ entry | microseg.segmentation.export_items({'web-custom.tls_certificate_key': vault_web_custom_key}) }}"
     adopt: true
   vars:
-    entry: "{{ lookup('ansible.builtin.file', 'exports/prisma/06-prisma_tcp_service-002-acme-k8s-lb.yml') | from_yaml }}"
+    entry: "{{ lookup('ansible.builtin.file', 'exports/prisma/06-0002-prisma_tcp_service-acme-k8s-lb-default.yml') | from_yaml }}"
 """
 
 RETURN = r"""

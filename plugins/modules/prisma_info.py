@@ -137,7 +137,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kind
 
 
 def check_options(params):
-    if params["export"] and params["propagated"]:
+    if params.get("export") and params.get("propagated"):
         raise ValidationError("propagated", "cannot be used with export: an export gives each object where it is declared")
 
 
@@ -163,7 +163,7 @@ def execute(module, connection, prepared):
     found = read_or_empty(module.check_mode, connection, connection.namespace, lambda: connection.list_all(resource, params=query), [], holder)
     objects = [kind.mask(obj) for obj in found]
     result = dict(objects=objects, count=len(objects))
-    if params["export"]:
+    if params.get("export"):
         result["exports"], result["skipped"] = export(params["kind"], found, include_system=params["include_system"])
     return add_warnings(result, warnings_of(holder))
 

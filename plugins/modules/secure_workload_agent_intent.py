@@ -121,20 +121,8 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.agents import IntentAdapter, intent_key
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.agents import INTENT_KIND as KIND, IntentAdapter, intent_key
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import KeyedSwObjectModule
-
-KIND = Kind(
-    "inventory_config_intent",
-    "agent config intent",
-    [
-        Field("profile", "inventory_config_profile_id", key=True),
-        Field("inventory_filter", "inventory_filter_id", key=True),
-        Field("root_scope", task=True),
-    ],
-    identity="key",
-)
 
 
 class IntentModule(KeyedSwObjectModule):

@@ -139,31 +139,8 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.scopes import InventoryFilterAdapter, canon_query, convert_query
-
-
-def rules(params, prefix, task):
-    if params.get("public") and params.get("primary") is False:
-        raise ValidationError(prefix + "public", "a public filter must also be primary (primary=false was given)")
-    return {}
-
-
-KIND = Kind(
-    "inventory_filter",
-    "Inventory filter",
-    [
-        Field("name", key=True),
-        Field("scope", task=True, required=True),
-        Field("query", "short_query", compare=canon_query, convert=convert_query, type="dict"),
-        Field("primary", "primary", empty=False, type="bool"),
-        Field("public", "public", empty=False, type="bool"),
-    ],
-    create_requires=[("short_query", "query")],
-    rules=rules,
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.scopes import INVENTORY_FILTER_KIND as KIND, InventoryFilterAdapter
 
 
 def main():

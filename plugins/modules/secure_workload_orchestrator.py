@@ -223,52 +223,8 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.agents import OrchestratorAdapter, in_range
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.agents import ORCHESTRATOR_KIND as KIND, OrchestratorAdapter
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwObjectModule
-
-
-def canon_hosts(hosts):
-    return tuple(sorted((h.get("host_name"), h.get("port_number")) for h in hosts or []))
-
-
-def _hosts(value, path):
-    hosts = []
-    for index, host in enumerate(value):
-        where = "%s[%d]" % (path, index)
-        if not host.get("host_name") or not host["host_name"].strip():
-            raise ValidationError(where + ".host_name", "must not be empty")
-        if not 1 <= host["port_number"] <= 65535:
-            raise ValidationError(where + ".port_number", "must be a port 1-65535, got %d" % host["port_number"])
-        hosts.append({"host_name": host["host_name"], "port_number": host["port_number"]})
-    return hosts
-
-
-KIND = Kind(
-    "orchestrator",
-    "orchestrator",
-    [
-        Field("name", key=True),
-        Field("root_scope", task=True, required=True),
-        Field("update_token", task=True, choices=["always", "on_create"], default="on_create", no_log=False),
-        Field("description", "description"),
-        Field("hosts_list", "hosts_list", compare=canon_hosts, empty=[], convert=_hosts, type="list", elements="dict",
-              options=dict(host_name=dict(type="str", required=True), port_number=dict(type="int", default=443))),
-        Field("auth_token", "auth_token", secret=True),
-        Field("ca_certificate", "ca_certificate"),
-        Field("certificate", "certificate"),
-        Field("key", "key", secret=True),
-        Field("insecure", "insecure", type="bool"),
-        Field("delta_interval", "delta_interval", convert=in_range(1, 86400), type="int"),
-        Field("full_snapshot_interval", "full_snapshot_interval", convert=in_range(1, 604800), type="int"),
-        Field("verbose_tsdb_metrics", "verbose_tsdb_metrics", type="bool"),
-        Field("use_secureconnector_tunnel", "use_secureconnector_tunnel", type="bool"),
-        Field("kubelet_port", "kubelet_port", convert=in_range(1, 65535), type="int"),
-        Field(None, "type", create_only=True),
-    ],
-    create_requires=[("hosts_list", "hosts_list")],
-)
 
 
 def main():

@@ -198,47 +198,12 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import (
+    POLICY_KIND as KIND,
     KeyedSwObjectModule,
     SwPolicyAdapter,
-    build_ports,
-    canon_l4,
     check_workspace_options,
     policy_key,
-)
-
-
-# The API's priority is a 64-bit integer: a larger one cannot be stored (the lab refuses it too).
-MAX_PRIORITY = 2 ** 63 - 1
-
-
-def _priority(value, path):
-    if value < 0:
-        raise ValidationError(path, "must be 0 or more, got %d" % value)
-    if value > MAX_PRIORITY:
-        raise ValidationError(path, "must be at most %d (a 64-bit integer), got %d" % (MAX_PRIORITY, value))
-    return value
-
-
-KIND = Kind(
-    "policy",
-    "policy",
-    [
-        Field("workspace", task=True),
-        Field("scope", task=True),
-        Field("workspace_id", task=True),
-        Field("consumer", "consumer_filter_id", key=True),
-        Field("provider", "provider_filter_id", key=True),
-        Field("rank", "rank", convert=lambda value, path: value.upper(), choices=["default", "absolute"], default="default"),
-        Field("priority", "priority", convert=_priority, type="int", default=100),
-        Field("action", "action", convert=lambda value, path: value.upper(), choices=["allow", "deny"]),
-        Field("ports", "l4_params", compare=canon_l4, empty=[], convert=build_ports, type="list", elements="dict",
-              options=dict(protocol=dict(type="raw", required=True), port=dict(type="raw"))),
-    ],
-    create_requires=[("action", "action")],
-    identity="key",
 )
 
 

@@ -165,43 +165,8 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.scopes import ScopeAdapter, canon_query, convert_query
-
-
-def _short_name(value, path):
-    # the API's own checks: "short_name must not be empty", "short_name is longer than 256 characters"
-    if not value.strip():
-        raise ValidationError(path, "must not be empty (the API refuses it: short_name must not be empty)")
-    if len(value) > 256:
-        raise ValidationError(path, "is %d characters long; the API takes at most 256 (short_name is longer than 256 characters)" % len(value))
-    if ":" in value:
-        raise ValidationError(path, "is the short name, without ':' (set the parent with parent)")
-    return value
-
-
-def _policy_priority(value, path):
-    if value < 1:
-        raise ValidationError(path, "must be 1 or more, got %d" % value)
-    return value
-
-
-KIND = Kind(
-    "scope",
-    "Scope",
-    [
-        Field("name", "short_name", key=True, convert=_short_name),
-        Field("parent", task=True, required=True),
-        Field("commit", "dirty", task=True, type="bool", default=True),
-        Field("description", "description"),
-        Field("query", "short_query", compare=canon_query, convert=convert_query, type="dict"),
-        Field("policy_priority", "policy_priority", convert=_policy_priority, type="int"),
-    ],
-    create_requires=[("short_query", "query")],
-    identity="name",
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.scopes import SCOPE_KIND as KIND, ScopeAdapter
 
 
 def main():

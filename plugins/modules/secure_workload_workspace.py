@@ -216,36 +216,8 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwObjectModule
-from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.scopes import (
-    WorkspaceAdapter,
-    build_clusters,
-    canon_clusters,
-    upper_or_none,
-)
-
-CLUSTER_SPEC = dict(
-    name=dict(type="str", required=True),
-    description=dict(type="str"),
-    query=dict(type="dict", required=True),
-    approved=dict(type="bool"),
-)
-
-KIND = Kind(
-    "workspace",
-    "Workspace",
-    [
-        Field("name", key=True),
-        Field("scope", task=True, required=True),
-        Field("purge_clusters", task=True, type="bool", default=False),
-        Field("description", "description"),
-        Field("primary", "primary", type="bool"),
-        Field("catch_all_action", "catch_all_action", compare=upper_or_none, convert=lambda value, path: value.upper(), choices=["allow", "deny"]),
-        Field("clusters", "clusters", compare=canon_clusters, type="list", elements="dict", options=CLUSTER_SPEC,
-              convert=lambda value, path: build_clusters({"clusters": value}, path[:-len("clusters")])),
-    ],
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.scopes import WORKSPACE_KIND as KIND, WorkspaceAdapter
 
 
 def main():

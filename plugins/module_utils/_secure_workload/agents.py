@@ -45,16 +45,30 @@ def in_range(low, high):
     return convert
 
 
+# what one unit of the first option of each pair of PROFILE_EXCLUSIVE is in the second's
+PROFILE_UNITS = (10000, 10000, 10000, 1048576, 1048576, 1048576)
+
+
+def _export_profile(obj, item):
+    """The API gives back both options of each pair it keeps consistent (a percentage and microseconds,
+    megabytes and bytes), the module takes one: the first when it says the same exactly, else the second."""
+    for (coarse, fine), unit in zip(PROFILE_EXCLUSIVE, PROFILE_UNITS):
+        if coarse in item and fine in item:
+            del item[fine if item[fine] == item[coarse] * unit else coarse]
+
+
 PROFILE_KIND = Kind(
     "inventory_config_profile",
     "agent config profile",
     [Field("name", key=True), Field("root_scope", task=True),
-     Field("enforcement_enabled", "enforcement_disabled", type="bool", convert=lambda value, path: not value)]
+     Field("enforcement_enabled", "enforcement_disabled", type="bool", convert=lambda value, path: not value,
+           export=lambda value, obj: not value)]
     + [Field(o, o, type="bool") for o in PROFILE_SWITCHES]
     + [Field(o, o, type="int", choices=[0, 1, 2]) for o in PROFILE_MODES]
     + [Field(o, o, type="int", convert=in_range(low, high)) for o, low, high in PROFILE_RANGES],
     create_requires=[("root_app_scope_id", "root_scope")],
     mutually_exclusive=PROFILE_EXCLUSIVE,
+    export_rules=_export_profile,
 )
 
 
@@ -105,6 +119,18 @@ class ProfileAdapter(SwAdapter):
 
 def intent_key(profile, inventory_filter):
     return Key("%s -> %s" % (profile, inventory_filter), (profile, inventory_filter))
+
+
+INTENT_KIND = Kind(
+    "inventory_config_intent",
+    "agent config intent",
+    [
+        Field("profile", "inventory_config_profile_id", key=True),
+        Field("inventory_filter", "inventory_filter_id", key=True),
+        Field("root_scope", task=True),
+    ],
+    identity="key",
+)
 
 
 class IntentAdapter(SwAdapter):
@@ -210,6 +236,52 @@ class IntentAdapter(SwAdapter):
 
 
 # ---------------------------------------------------------------------------- orchestrators
+
+
+def canon_hosts(hosts):
+    return tuple(sorted((h.get("host_name"), h.get("port_number")) for h in hosts or []))
+
+
+def _hosts(value, path):
+    hosts = []
+    for index, host in enumerate(value):
+        where = "%s[%d]" % (path, index)
+        if not host.get("host_name") or not host["host_name"].strip():
+            raise ValidationError(where + ".host_name", "must not be empty")
+        if not 1 <= host["port_number"] <= 65535:
+            raise ValidationError(where + ".port_number", "must be a port 1-65535, got %d" % host["port_number"])
+        hosts.append({"host_name": host["host_name"], "port_number": host["port_number"]})
+    return hosts
+
+
+def _export_hosts(hosts, obj):
+    return [{"host_name": h.get("host_name"), "port_number": h.get("port_number")} for h in hosts or []]
+
+
+ORCHESTRATOR_KIND = Kind(
+    "orchestrator",
+    "orchestrator",
+    [
+        Field("name", key=True),
+        Field("root_scope", task=True, required=True),
+        Field("update_token", task=True, choices=["always", "on_create"], default="on_create", no_log=False),
+        Field("description", "description"),
+        Field("hosts_list", "hosts_list", compare=canon_hosts, empty=[], convert=_hosts, type="list", elements="dict",
+              options=dict(host_name=dict(type="str", required=True), port_number=dict(type="int", default=443)), export=_export_hosts),
+        Field("auth_token", "auth_token", secret=True),
+        Field("ca_certificate", "ca_certificate"),
+        Field("certificate", "certificate"),
+        Field("key", "key", secret=True),
+        Field("insecure", "insecure", type="bool"),
+        Field("delta_interval", "delta_interval", convert=in_range(1, 86400), type="int"),
+        Field("full_snapshot_interval", "full_snapshot_interval", convert=in_range(1, 604800), type="int"),
+        Field("verbose_tsdb_metrics", "verbose_tsdb_metrics", type="bool"),
+        Field("use_secureconnector_tunnel", "use_secureconnector_tunnel", type="bool"),
+        Field("kubelet_port", "kubelet_port", convert=in_range(1, 65535), type="int"),
+        Field(None, "type", create_only=True),
+    ],
+    create_requires=[("hosts_list", "hosts_list")],
+)
 
 
 class OrchestratorAdapter(SwAdapter):

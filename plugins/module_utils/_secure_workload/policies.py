@@ -17,7 +17,7 @@ import re
 
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_reference, unless_check_mode
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.checkmode import workspace_or_placeholder
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory, SwObjectModule
@@ -144,6 +144,64 @@ def canon_l4(params):
 
 def policy_key(consumer, provider, rank, priority):
     return Key("%s -> %s (%s, priority %d)" % (consumer, provider, rank, priority), (consumer, provider, rank, priority))
+
+
+def export_ports(params, obj):
+    """``l4_params`` as ``ports`` gives them (the inverse of ``build_ports``): the protocol by name, a
+    port as a number, a range as "low-high", every port (0-65535) without ``port``."""
+    out = []
+    for param in params or []:
+        proto = param.get("proto")
+        entry = {"protocol": PROTOCOL_NAMES.get(proto, proto)}
+        if proto in PORT_PROTOCOLS:
+            low, high = [int(p) for p in (param.get("port") or [0, 65535])]
+            if (low, high) != (0, 65535):
+                entry["port"] = low if low == high else "%d-%d" % (low, high)
+        out.append(entry)
+    return out
+
+
+# The API's priority is a 64-bit integer: a larger one cannot be stored (the lab refuses it too).
+MAX_PRIORITY = 2 ** 63 - 1
+DEFAULT_PRIORITY = 100
+
+
+def _priority(value, path):
+    if value < 0:
+        raise ValidationError(path, "must be 0 or more, got %d" % value)
+    if value > MAX_PRIORITY:
+        raise ValidationError(path, "must be at most %d (a 64-bit integer), got %d" % (MAX_PRIORITY, value))
+    return value
+
+
+def _export_policy(obj, item):
+    # the module's defaults say the same as the read
+    if item.get("rank") == "default":
+        del item["rank"]
+    if item.get("priority") == DEFAULT_PRIORITY:
+        del item["priority"]
+
+
+POLICY_KIND = Kind(
+    "policy",
+    "policy",
+    [
+        Field("workspace", task=True),
+        Field("scope", task=True),
+        Field("workspace_id", task=True),
+        Field("consumer", "consumer_filter_id", key=True),
+        Field("provider", "provider_filter_id", key=True),
+        Field("rank", "rank", convert=lambda value, path: value.upper(), choices=["default", "absolute"], default="default",
+              export=lambda value, obj: value.lower()),
+        Field("priority", "priority", convert=_priority, type="int", default=DEFAULT_PRIORITY),
+        Field("action", "action", convert=lambda value, path: value.upper(), choices=["allow", "deny"], export=lambda value, obj: value.lower()),
+        Field("ports", "l4_params", compare=canon_l4, empty=[], convert=build_ports, type="list", elements="dict",
+              options=dict(protocol=dict(type="raw", required=True), port=dict(type="raw")), export=export_ports),
+    ],
+    create_requires=[("action", "action")],
+    identity="key",
+    export_rules=_export_policy,
+)
 
 
 class SwPolicyAdapter(SwAdapter):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cisco Secure Workload scopes, inventory filters and workspaces: the filter (query) grammar
-checked on the client, and the adapters of the three object modules."""
+checked on the client, the kinds and the adapters of the three object modules."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,7 +15,7 @@ import re
 from ansible.module_utils.six import string_types
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_container, unless_check_mode
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwAdapter, SwDirectory
 
@@ -463,3 +463,98 @@ class WorkspaceAdapter(InventoryFilterAdapter):
             # The API refuses to delete a primary workspace: make it secondary first.
             self.connection.request("PUT", "%s/%s" % (self.path, existing["id"]), body={"primary": False})
         self.connection.request("DELETE", "%s/%s" % (self.path, existing["id"]))
+
+
+# ---------------------------------------------------------------------------------------- the kinds
+
+
+def _short_name(value, path):
+    # the API's own checks: "short_name must not be empty", "short_name is longer than 256 characters"
+    if not value.strip():
+        raise ValidationError(path, "must not be empty (the API refuses it: short_name must not be empty)")
+    if len(value) > 256:
+        raise ValidationError(path, "is %d characters long; the API takes at most 256 (short_name is longer than 256 characters)" % len(value))
+    if ":" in value:
+        raise ValidationError(path, "is the short name, without ':' (set the parent with parent)")
+    return value
+
+
+def _policy_priority(value, path):
+    if value < 1:
+        raise ValidationError(path, "must be 1 or more, got %d" % value)
+    return value
+
+
+SCOPE_KIND = Kind(
+    "scope",
+    "Scope",
+    [
+        Field("name", "short_name", key=True, convert=_short_name),
+        Field("parent", task=True, required=True),
+        Field("commit", "dirty", task=True, type="bool", default=True),
+        Field("description", "description"),
+        Field("query", "short_query", compare=canon_query, convert=convert_query, type="dict"),
+        Field("policy_priority", "policy_priority", convert=_policy_priority, type="int"),
+    ],
+    create_requires=[("short_query", "query")],
+    identity="name",
+)
+
+
+def filter_rules(params, prefix, task):
+    if params.get("public") and params.get("primary") is False:
+        raise ValidationError(prefix + "public", "a public filter must also be primary (primary=false was given)")
+    return {}
+
+
+INVENTORY_FILTER_KIND = Kind(
+    "inventory_filter",
+    "Inventory filter",
+    [
+        Field("name", key=True),
+        Field("scope", task=True, required=True),
+        Field("query", "short_query", compare=canon_query, convert=convert_query, type="dict"),
+        Field("primary", "primary", empty=False, type="bool"),
+        Field("public", "public", empty=False, type="bool"),
+    ],
+    create_requires=[("short_query", "query")],
+    rules=filter_rules,
+)
+
+CLUSTER_SPEC = dict(
+    name=dict(type="str", required=True),
+    description=dict(type="str"),
+    query=dict(type="dict", required=True),
+    approved=dict(type="bool"),
+)
+
+
+def export_clusters(clusters, obj):
+    """The clusters a read gives back, as ``clusters`` declares them: by name, each with its query and
+    what differs from a new cluster's (a description, approved)."""
+    out = []
+    for cluster in sorted(clusters or [], key=lambda c: c.get("name") or ""):
+        entry = {"name": cluster.get("name"), "query": copy.deepcopy(cluster.get("query"))}
+        if cluster.get("description"):
+            entry["description"] = cluster["description"]
+        if cluster.get("approved"):
+            entry["approved"] = True
+        out.append(entry)
+    return out
+
+
+WORKSPACE_KIND = Kind(
+    "workspace",
+    "Workspace",
+    [
+        Field("name", key=True),
+        Field("scope", task=True, required=True),
+        Field("purge_clusters", task=True, type="bool", default=False),
+        Field("description", "description"),
+        Field("primary", "primary", type="bool"),
+        Field("catch_all_action", "catch_all_action", compare=upper_or_none, convert=lambda value, path: value.upper(), choices=["allow", "deny"],
+              export=lambda value, obj: value.lower()),
+        Field("clusters", "clusters", compare=canon_clusters, type="list", elements="dict", options=CLUSTER_SPEC,
+              convert=lambda value, path: build_clusters({"clusters": value}, path[:-len("clusters")]), export=export_clusters),
+    ],
+)
