@@ -58,5 +58,5 @@ def export(kind_name, objects, include_system=False):
     for namespace in sorted(by_namespace, key=lambda n: (n.rstrip("/").count("/"), n)):
         found = sorted(by_namespace[namespace], key=lambda o: o["name"])
         entries.extend(export_entries(module, {"namespace": namespace}, kind, found, keys=lambda o: {"name": _short(o, kind_name)},
-                                    scheme=PrismaTags(), dropped_tags=dropped))
+                                      scheme=PrismaTags(), dropped_tags=dropped))
     return entries, left_out

@@ -45,6 +45,8 @@ def _inverse(mapping):
     """The export of an option whose values the module maps to the API's (``convert``'s inverse)."""
     back = dict((api, option) for option, api in mapping.items())
     return lambda value, obj: back.get(value, value)
+
+
 SHORT_NAME = re.compile(r"^[a-zA-Z0-9_-]+\Z")
 
 
