@@ -17,8 +17,10 @@ description:
     C(update_with_rules), or C(revise_with_rules) when the section also moves), so a partly applied
     section never exists. Rules keep their ids when their names stay the same.
   - A revision conflict (another writer changed the section) is re-read and retried, up to three times.
-  - Rule endpoints name NSGroups by display name, or give IP addresses and CIDRs; a group that does not
-    exist fails the task before any write.
+  - Rule endpoints name NSGroups by display name, IP sets as C(ipset:<name>), or give IP addresses and CIDRs;
+    rule services give protocols and ports, or name an NSService or NSServiceGroup as C(service:<name>).
+    Every name is resolved with one list read per kind it names, before any write; a name that no object
+    has, or that two objects share, fails the task with nothing written.
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
@@ -72,7 +74,9 @@ options:
         required: true
         choices: [allow, drop, reject]
       sources:
-        description: NSGroup names, IP addresses or CIDRs; leave out for any.
+        description:
+          - NSGroup names, IP sets as V(ipset:<name>), IP addresses or CIDRs; leave out for any.
+          - Compared by display name, without regard to order (an NSGroup whose name begins with V(ipset:) cannot be named here).
         type: list
         elements: str
       destinations:
@@ -80,12 +84,15 @@ options:
         type: list
         elements: str
       services:
-        description: Protocols and ports such as V(tcp/443), V(udp/53), V(tcp/8000:8080), V(icmp/8/0); V(any) for every service.
+        description:
+          - Protocols and ports such as V(tcp/443), V(udp/53), V(tcp/8000:8080), V(icmp/8/0); V(any) (alone) for every service.
+          - V(service:<name>) names an NSService or NSServiceGroup by display name (such as the default V(service:HTTPS));
+            the task fails when no service object, or more than one, has that name.
         type: list
         elements: str
         default: [any]
       applied_to:
-        description: NSGroup names the rule is applied to.
+        description: NSGroup names the rule is applied to (not IP sets or addresses).
         type: list
         elements: str
       direction:
@@ -154,7 +161,7 @@ options:
             required: true
             type: str
           applied_to:
-            description: NSGroup names the rule is applied to.
+            description: NSGroup names the rule is applied to (not IP sets or addresses).
             elements: str
             type: list
           destinations:
@@ -199,12 +206,17 @@ options:
           services:
             default:
             - any
-            description: Protocols and ports such as V(tcp/443), V(udp/53), V(tcp/8000:8080), V(icmp/8/0); V(any) for every
-              service.
+            description:
+            - Protocols and ports such as V(tcp/443), V(udp/53), V(tcp/8000:8080), V(icmp/8/0); V(any) (alone) for every service.
+            - V(service:<name>) names an NSService or NSServiceGroup by display name (such as the default V(service:HTTPS));
+              the task fails when no service object, or more than one, has that name.
             elements: str
             type: list
           sources:
-            description: NSGroup names, IP addresses or CIDRs; leave out for any.
+            description:
+            - NSGroup names, IP sets as V(ipset:<name>), IP addresses or CIDRs; leave out for any.
+            - Compared by display name, without regard to order (an NSGroup whose name begins with V(ipset:) cannot be named
+              here).
             elements: str
             type: list
           sources_excluded:
@@ -247,6 +259,17 @@ EXAMPLES = r"""
       - {name: a-to-c, action: allow, sources: [service-a], destinations: [service-c]}
       - {name: a-to-b, action: allow, sources: [service-a], destinations: [service-b]}
       - {name: DenyAll, action: reject}
+
+- name: The office reaches the web tier on HTTPS and the default HTTP service
+  microseg.segmentation.nsxt_firewall_section:
+    name: office-access
+    stateful: true
+    rules:
+      - name: office-to-web
+        action: allow
+        sources: [ipset:office]
+        destinations: [service-b]
+        services: [service:HTTPS, service:HTTP, tcp/8443]
 """
 
 RETURN = r"""
@@ -303,58 +326,9 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import (
-    SectionAdapter,
-    build_section_rules,
-    canon_refs,
-    canon_section_rules,
-    references,
-)
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import NsxtManagerModule, common_fields, rule_spec
-
-
-def rules(params, prefix, task):
-    """The section type is the task's; placement is checked here and carried out by the adapter."""
-    section_type = task.get("section_type", "LAYER3")
-    if section_type == "LAYER2" and params.get("stateful"):
-        raise ValidationError(prefix + "stateful", "layer 2 sections can only be stateless")
-    position = params.get("position")
-    if position in ("before", "after") and not params.get("position_anchor"):
-        raise ValidationError(prefix + "position_anchor", "is required when position is '%s'" % position)
-    if params.get("position_anchor") and position not in ("before", "after"):
-        raise ValidationError(prefix + "position_anchor", "only goes with position before or after")
-    seen = {}
-    for index, rule in enumerate(params.get("rules") or []):
-        # the rules of a section are matched to the section's by name: a name listed twice would
-        # send one rule id twice, which NSX refuses on every later update ("Rule <id> is listed twice")
-        name = rule.get("name")
-        if name in seen:
-            raise ValidationError("%srules[%d].name" % (prefix, index),
-                                  "'%s' is already the name of rules[%d]; each rule of a section needs its own name" % (name, seen[name]))
-        seen[name] = index
-    return {"section_type": section_type}
-
-
-KIND = Kind(
-    "FirewallSection",
-    "firewall section",
-    common_fields() + [
-        Field("section_type", "section_type", create_only=True, empty="LAYER3", task=True, choices=["LAYER3", "LAYER2"], default="LAYER3"),
-        Field("stateful", "stateful", create_only=True, empty=True, type="bool"),
-        Field("tcp_strict", "tcp_strict", empty=False, type="bool"),
-        Field("applied_to", "applied_tos", compare=canon_refs, empty=[], type="list", elements="str",
-              convert=lambda value, path: references(value, path, allow_empty=False)),
-        Field("position", choices=["top", "bottom", "before", "after"]),
-        Field("position_anchor"),
-        Field("rules", "rules", compare=canon_section_rules, empty=[], type="list", elements="dict", options=rule_spec(["allow", "drop", "reject"]),
-              convert=lambda value, path: build_section_rules(value, path[:-len("rules")])),
-    ],
-    create_requires=[("stateful", "stateful")],
-    identity="display_name",
-    rules=rules,
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.kinds import FIREWALL_SECTION as KIND
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import SectionAdapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import NsxtManagerModule
 
 
 def main():

@@ -47,11 +47,14 @@ notes:
     When they cover only some members, the flow has no single verdict: the task fails and asks for
     those members as address endpoints. An address endpoint matches a group that lists it among its
     effective IP addresses (IP address expressions included) and addresses, CIDRs and ranges in rules."
-  - "Not evaluated (the task fails naming the rule when a flow reaches one): services given as
-    references to service objects, services with source ports, rule elements that are not groups or
-    addresses (IPSets, logical switches or ports), and actions other than ALLOW, DROP, REJECT and
-    JUMP_TO_APPLICATION. A flow naming a group that does not exist fails the task, so a misspelt group
-    cannot pass as denied."
+  - "Manager API IPSets and service objects: an IPSet in a rule stands for its addresses, CIDRs and ranges,
+    an NSService for its element and an NSServiceGroup for its members' (an empty one matches no service);
+    each kind is read once, only when a rule names one."
+  - "Not evaluated (the task fails naming the rule when a flow reaches one): Policy API rules naming
+    service paths, services with source ports, ALG services, rule elements that are not groups, IPSets
+    or addresses (logical switches or ports), references to objects that no longer exist, and actions
+    other than ALLOW, DROP, REJECT and JUMP_TO_APPLICATION. A flow naming a group that does not exist
+    fails the task, so a misspelt group cannot pass as denied."
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
   - microseg.segmentation.flow_check

@@ -72,7 +72,10 @@ options:
             choices: [equals, contains, startswith, endswith]
             default: equals
   members:
-    description: Static members by id (at most 500; virtual machines only through criteria). Compared without regard to order.
+    description:
+      - Static members by id (at most 500; virtual machines only through criteria). Compared without regard to order.
+      - An IP set member (O(members[].target_type=IPSet)) gives the IP set's id, the C(id) result of
+        M(microseg.segmentation.nsxt_ip_set); its addresses, CIDRs and ranges become effective members of the NSGroup.
     type: list
     elements: dict
     suboptions:
@@ -259,49 +262,9 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import (
-    NsGroupAdapter,
-    build_criteria,
-    build_members,
-    canon_criteria,
-    canon_members,
-)
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import NsxtManagerModule, common_fields
-
-TARGET_TYPES = ["LogicalPort", "LogicalSwitch", "VirtualMachine", "IPSet"]
-TAG_OPS = ["equals", "contains", "startswith", "endswith"]
-
-TAG_SPEC = dict(
-    target_type=dict(type="str", required=True, choices=TARGET_TYPES),
-    scope=dict(type="str"),
-    tag=dict(type="str"),
-    tag_op=dict(type="str", choices=TAG_OPS, default="equals"),
-)
-CRITERIA_SPEC = dict(
-    target_type=dict(type="str", choices=TARGET_TYPES),
-    scope=dict(type="str"),
-    tag=dict(type="str"),
-    tag_op=dict(type="str", choices=TAG_OPS, default="equals"),
-    all=dict(type="list", elements="dict", options=TAG_SPEC),
-)
-MEMBER_SPEC = dict(
-    target_type=dict(type="str", required=True, choices=["NSGroup", "IPSet", "MACSet", "LogicalSwitch", "LogicalPort",
-                                                         "VirtualNetworkInterface", "DirectoryGroup", "TransportNode"]),
-    value=dict(type="str", required=True),
-)
-
-KIND = Kind(
-    "NSGroup",
-    "NSGroup",
-    common_fields() + [
-        Field("criteria", "membership_criteria", compare=canon_criteria, empty=[], type="list", elements="dict", options=CRITERIA_SPEC,
-              convert=lambda value, path: build_criteria(value, path[:-len("criteria")])),
-        Field("members", "members", compare=canon_members, empty=[], type="list", elements="dict", options=MEMBER_SPEC,
-              convert=lambda value, path: build_members(value, path[:-len("members")])),
-    ],
-    identity="display_name",
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.kinds import NS_GROUP as KIND
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import NsGroupAdapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import NsxtManagerModule
 
 
 def main():

@@ -277,52 +277,9 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import NsxtPolicyModule, common_fields, policy_fields
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import (
-    KEYS,
-    MEMBER_TYPES,
-    OPERATORS,
-    GroupAdapter,
-    build_group_expression,
-    canon_expression,
-    check_id,
-)
-
-CONDITION_SPEC = dict(
-    member_type=dict(type="str", required=True, choices=list(MEMBER_TYPES)),
-    key=dict(type="str", default="Tag", choices=list(KEYS)),
-    operator=dict(type="str", default="EQUALS", choices=list(OPERATORS)),
-    value=dict(type="str"),
-    tag=dict(type="str"),
-)
-
-
-def rules(params, prefix, task):
-    """The group expression is made of four options."""
-    check_id(params.get("id") or params["name"], prefix + ("id" if params.get("id") else "name"))
-    desired = {}
-    criteria = [c["conditions"] for c in params.get("criteria") or []]
-    if any(params.get(k) is not None for k in ("criteria", "ip_addresses", "paths", "external_ids")):
-        desired["expression"] = build_group_expression(dict(params, criteria=criteria), prefix)
-    return desired
-
-
-KIND = Kind(
-    "Group",
-    "group",
-    common_fields() + policy_fields() + [
-        Field("criteria", "expression", compare=canon_expression, empty=[], type="list", elements="dict",
-              options=dict(conditions=dict(type="list", elements="dict", required=True, options=CONDITION_SPEC))),
-        Field("ip_addresses", type="list", elements="str"),
-        Field("paths", type="list", elements="str"),
-        Field("external_ids", type="list", elements="str"),
-        Field("external_id_member_type", default="VirtualMachine",
-              choices=["VirtualMachine", "VirtualNetworkInterface", "CloudNativeServiceInstance", "PhysicalServer"]),
-    ],
-    identity="id",
-    rules=rules,
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.kinds import POLICY_GROUP as KIND
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import NsxtPolicyModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import GroupAdapter
 
 
 def main():

@@ -306,55 +306,9 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import NsxtPolicyModule, common_fields, policy_fields, rule_spec
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import (
-    CATEGORIES,
-    SecurityPolicyAdapter,
-    build_rules,
-    canon_rules,
-    check_id,
-    group_refs,
-)
-
-
-def _scope(value):
-    return tuple(sorted(v for v in value or [] if v.upper() != "ANY"))
-
-
-def rules(params, prefix, task):
-    """Group ids of the scope and of the rules resolve in the task's domain."""
-    domain = task.get("domain", "default")
-    check_id(params.get("id") or params["name"], prefix + ("id" if params.get("id") else "name"))
-    desired = {}
-    if params.get("sequence_number") is not None and params["sequence_number"] < 0:
-        raise ValidationError(prefix + "sequence_number", "must be 0 or more")
-    if params.get("applied_to") is not None:
-        desired["scope"] = group_refs(params["applied_to"], domain, prefix + "applied_to", allow_empty=False)
-    if params.get("rules") is not None:
-        for index, rule in enumerate(params["rules"]):
-            if rule.get("notes") and len(rule["notes"]) > 2048:
-                raise ValidationError("%srules[%d].notes" % (prefix, index), "must be at most 2048 characters long")
-        desired["rules"] = build_rules(params["rules"], domain, prefix)
-    return desired
-
-
-KIND = Kind(
-    "SecurityPolicy",
-    "security policy",
-    common_fields() + policy_fields() + [
-        Field("category", "category", empty="", choices=list(CATEGORIES)),
-        Field("sequence_number", "sequence_number", empty=0, type="int"),
-        Field("applied_to", "scope", compare=_scope, empty=[], type="list", elements="str"),
-        Field("stateful", "stateful", empty=True, type="bool"),
-        Field("tcp_strict", "tcp_strict", empty=False, type="bool"),
-        Field("rules", "rules", compare=canon_rules, empty=[], type="list", elements="dict",
-              options=dict(rule_spec(["allow", "drop", "reject", "jump_to_application"]), id=dict(type="str"))),
-    ],
-    identity="id",
-    rules=rules,
-)
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.kinds import SECURITY_POLICY as KIND
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.module import NsxtPolicyModule
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import SecurityPolicyAdapter
 
 
 def main():

@@ -46,7 +46,8 @@ INVENTORY_ROUTE = "/_lab/nsxt/inventory"
 
 # Path segments followed by an identifier (replaced by ``:id`` in the counters).
 COLLECTIONS = frozenset({"ns-groups", "sections", "rules", "domains", "groups", "security-policies", "segments", "ports",
-                         "services", "ip-sets"} | set(EXPRESSION_SUBPATH.values()))
+                         "services", "ip-sets", "ns-services", "ns-service-groups", "ns-profiles", "logical-switches",
+                         "logical-ports", "logical-routers", "logical-router-ports"} | set(EXPRESSION_SUBPATH.values()))
 NOT_IDS = frozenset({"summary", "unassociated-virtual-machines", "state", "stats"})
 
 

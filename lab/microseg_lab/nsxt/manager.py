@@ -1,4 +1,5 @@
-"""Manager API (``/api/v1``): NSGroups and distributed firewall sections with their rules.
+"""Manager API (``/api/v1``): NSGroups and distributed firewall sections with their rules (the
+inventory reads, IPSets and service objects are in ``objects.py``; rules and NSGroups refer to them).
 
 State lives in memory, indexed by id. The firewall is an ordered list of sections per section
 type; the default section of a type is always last and holds its default rule, which is always
@@ -23,6 +24,7 @@ from .errors import (
     stale,
 )
 from .match import op_match, tags_match
+from .objects import ObjectsApi
 from .validate import Checker, ip_or_cidr, revision_of, service_element
 
 SECTION_TYPES = ("LAYER2", "LAYER3", "L3REDIRECT", "IDS")
@@ -61,8 +63,10 @@ RULE_DEFAULTS = {"direction": "IN_OUT", "ip_protocol": "IPV4_IPV6", "logged": Fa
                  "sources_excluded": False, "destinations_excluded": False}
 # Fields of the default rule that may change; everything else must stay "any".
 DEFAULT_RULE_MUTABLE = ("action", "logged", "display_name", "description", "notes", "rule_tag", "disabled")
-EFFECTIVE_EMPTY = ("effective-logical-switch-members", "effective-vif-members", "effective-ipset-members",
-                   "effective-transport-node-members", "effective-directory-group-members")
+EFFECTIVE_EMPTY = ("effective-vif-members", "effective-transport-node-members", "effective-directory-group-members")
+# ResourceReference target types the lab knows (others, such as MACSet, are taken on trust)
+CHECKED_REF_TYPES = ("NSGroup", "IPSet", "LogicalPort", "LogicalSwitch", "LogicalRouter", "LogicalRouterPort", "NSProfile",
+                     "NSService", "NSServiceGroup")
 
 
 def _not_allowed(ctx: Ctx) -> NsxError:
@@ -72,6 +76,7 @@ def _not_allowed(ctx: Ctx) -> NsxError:
 class ManagerApi:
     def __init__(self, product) -> None:
         self.product = product
+        self.objects = ObjectsApi(self)
         self._init()
 
     def _init(self) -> None:
@@ -107,6 +112,7 @@ class ManagerApi:
             self.order[stype].append(sid)
             self._persist_section(sid)
             self.journal.put("mp_rule", rid, sid, self.rules[rid])
+        self.objects.seed()
         self._persist_meta()
 
     def load(self, by_kind: dict, meta: dict) -> None:
@@ -122,6 +128,7 @@ class ManagerApi:
         for stype in SECTION_TYPES:
             self.order[stype] = [s for s in order.get(stype, []) if s in self.sections]
         self.next_rule_id = int(meta.get("next_rule_id", FIRST_RULE_ID))
+        self.objects.load(by_kind)
 
     def _persist_meta(self) -> None:
         self.journal.meta("mp", {"order": self.order, "next_rule_id": self.next_rule_id})
@@ -145,6 +152,8 @@ class ManagerApi:
             return Response.json(200, {"node_version": self.product.VERSION, "product_version": self.product.VERSION})
         if segs and segs[0] == "ns-groups":
             return self._nsgroups(ctx, segs[1:])
+        if segs and segs[0] in ObjectsApi.ROOTS:
+            return self.objects.handle(ctx, segs)
         if n >= 2 and segs[0] == "firewall" and segs[1] == "sections":
             return self._sections(ctx, segs[2:])
         if n in (3, 4) and segs[0] == "firewall" and segs[1] == "rules":
@@ -196,20 +205,27 @@ class ManagerApi:
             if group is None:
                 raise not_found(gid)
             kind = rest[1]
-            ports, vms = self.members(gid)
+            ports, vms, ipsets, switches = self.members(gid)
             inventory = self.inventory
             if kind == "effective-logical-port-members":
                 items = [p for p in inventory.ports if p.id in ports]
                 return Response.json(200, page(ctx, items, inventory.port_reference))
             if kind == "effective-ip-address-members":
-                return Response.json(200, page(ctx, self._ips(ports, vms)))
+                return Response.json(200, page(ctx, self._ips(ports, vms, ipsets)))
             if kind == "effective-virtual-machine-members":
                 items = [v for v in inventory.vms if v.external_id in vms]
                 return Response.json(200, page(ctx, items, inventory.manager_vm))
+            if kind == "effective-ipset-members":
+                items = [i for i in self.objects.ipsets.values() if i["id"] in ipsets]
+                return Response.json(200, page(ctx, items, lambda i: self.render_ref({"target_type": "IPSet", "target_id": i["id"]})))
+            if kind == "effective-logical-switch-members":
+                items = [s for s in self.objects.topology.switches if s["id"] in switches]
+                return Response.json(200, page(ctx, items, lambda s: self.render_ref({"target_type": "LogicalSwitch", "target_id": s["id"]})))
             if kind in EFFECTIVE_EMPTY:
                 return Response.json(200, page(ctx, []))
             if kind == "member-types":
-                types = (["LogicalPort"] if ports else []) + (["VirtualMachine"] if vms else [])
+                types = [name for name, found in (("LogicalPort", ports), ("VirtualMachine", vms), ("IPSet", ipsets),
+                                                  ("LogicalSwitch", switches)) if found]
                 return Response.json(200, page(ctx, types))
         raise not_found(ctx.request.path)
 
@@ -276,7 +292,11 @@ class ManagerApi:
 
     def _check_group_refs(self, fields: dict, gid: str | None) -> None:
         for member in fields.get("members", []):
-            if member.get("target_type") != "NSGroup" or member.get("target_property") != "id" or member.get("op") != "EQUALS":
+            if member.get("target_property") != "id" or member.get("op") != "EQUALS":
+                continue
+            if member.get("target_type") == "IPSet" and member["value"] not in self.objects.ipsets:
+                raise bad_request("IPSet %s given as a member does not exist" % member["value"], GROUPING)
+            if member.get("target_type") != "NSGroup":
                 continue
             target = member["value"]
             if target == gid:
@@ -395,39 +415,49 @@ class ManagerApi:
 
     # ------------------------------------------------------------ effective members
 
-    def members(self, gid: str, seen: frozenset = frozenset()) -> tuple[set, set]:
-        """(logical port ids, VM external ids) that are effective members of an NSGroup."""
+    def members(self, gid: str, seen: frozenset = frozenset()) -> tuple[set, set, set, set]:
+        """(logical port ids, VM external ids, IPSet ids, logical switch ids) that are effective
+        members of an NSGroup; the ports of a member switch are member ports too."""
         group = self.nsgroups.get(gid)
         if group is None or gid in seen:
-            return set(), set()
+            return set(), set(), set(), set()
         seen = seen | {gid}
-        ports, vms = set(), set()
+        found = (set(), set(), set(), set())
         for expression in group.get("members", []) + group.get("membership_criteria", []):
-            more_ports, more_vms = self._evaluate(expression, seen)
-            ports |= more_ports
-            vms |= more_vms
-        return ports, vms
+            for mine, more in zip(found, self._evaluate(expression, seen), strict=True):
+                mine |= more
+        pods_of_switch = self.objects.topology.pods_of_switch
+        for switch in found[3]:
+            found[0].update(pods_of_switch.get(switch, ()))
+        return found
 
-    def _evaluate(self, expression: dict, seen: frozenset) -> tuple[set, set]:
+    def _evaluate(self, expression: dict, seen: frozenset) -> tuple[set, set, set, set]:
         kind = expression.get("resource_type")
         inventory = self.inventory
+        nothing = (set(), set(), set(), set())
         if kind == "NSGroupComplexExpression":
             results = [self._evaluate(e, seen) for e in expression.get("expressions", [])]
             if not results:
-                return set(), set()
-            ports = set.intersection(*[r[0] for r in results])
-            vms = set.intersection(*[r[1] for r in results])
-            return ports, vms
+                return nothing
+            return tuple(set.intersection(*[r[i] for r in results]) for i in range(4))
         target = expression.get("target_type")
         if kind == "NSGroupTagExpression":
             scope = expression.get("scope") or None
             tag = expression.get("tag") or None
             op = expression.get("tag_op", "EQUALS")
+
+            def tagged(docs):
+                return {d["id"] for d in docs if tags_match([(t.get("scope", ""), t.get("tag", "")) for t in d.get("tags", [])], scope, tag, op)}
+
             if target == "LogicalPort":
-                return {p.id for p in inventory.ports if tags_match(p.tags, scope, tag, op)}, set()
+                return {p.id for p in inventory.ports if tags_match(p.tags, scope, tag, op)}, set(), set(), set()
             if target == "VirtualMachine":
-                return set(), {v.external_id for v in inventory.vms if tags_match(v.tags, scope, tag, op)}
-            return set(), set()
+                return set(), {v.external_id for v in inventory.vms if tags_match(v.tags, scope, tag, op)}, set(), set()
+            if target == "IPSet":
+                return set(), set(), tagged(self.objects.ipsets.values()), set()
+            if target == "LogicalSwitch":
+                return set(), set(), set(), tagged(self.objects.topology.switches)
+            return nothing
         if kind == "NSGroupSimpleExpression":
             prop, op, value = expression.get("target_property"), expression.get("op"), expression.get("value", "")
 
@@ -436,23 +466,29 @@ class ManagerApi:
                 return op_match(op, actual, value)
 
             if target == "NSGroup":
-                ports, vms = set(), set()
+                found = (set(), set(), set(), set())
                 for other in list(self.nsgroups.values()):
                     if pick(other["id"], other.get("display_name", "")):
-                        more_ports, more_vms = self.members(other["id"], seen)
-                        ports |= more_ports
-                        vms |= more_vms
-                return ports, vms
+                        for mine, more in zip(found, self.members(other["id"], seen), strict=True):
+                            mine |= more
+                return found
             if target == "LogicalPort":
-                return {p.id for p in inventory.ports if pick(p.id, p.display_name)}, set()
+                return {p.id for p in inventory.ports if pick(p.id, p.display_name)}, set(), set(), set()
             if target == "VirtualMachine":
-                return set(), {v.external_id for v in inventory.vms if pick(v.external_id, v.display_name)}
-        return set(), set()
+                return set(), {v.external_id for v in inventory.vms if pick(v.external_id, v.display_name)}, set(), set()
+            if target == "IPSet":
+                return set(), set(), {i["id"] for i in self.objects.ipsets.values() if pick(i["id"], i.get("display_name", ""))}, set()
+            if target == "LogicalSwitch":
+                return set(), set(), set(), {s["id"] for s in self.objects.topology.switches if pick(s["id"], s["display_name"])}
+        return nothing
 
-    def _ips(self, ports: set, vms: set) -> list[str]:
+    def _ips(self, ports: set, vms: set, ipsets: set = frozenset()) -> list[str]:
+        """Effective IP address members: the ports' and VMs' addresses, and the IPSets' addresses,
+        CIDRs and ranges as written."""
         inventory = self.inventory
         ips = [ip for p in inventory.ports if p.id in ports for ip in p.ips]
         ips += [ip for v in inventory.vms if v.external_id in vms for ip in v.ips]
+        ips += [a for i in self.objects.ipsets.values() if i["id"] in ipsets for a in i.get("ip_addresses", [])]
         return sorted(set(ips), key=lambda a: (":" in a, a))
 
     def _unassociated_vms(self) -> list:
@@ -482,29 +518,54 @@ class ManagerApi:
             out.append({"target_id": target_id, "target_type": target_type})
         return out
 
+    def _target(self, target_type: str, target_id: str) -> dict | None:
+        if target_type == "NSGroup":
+            return self.nsgroups.get(target_id)
+        return self.objects.lookup(target_type, target_id)
+
     def _check_refs(self, refs: list[dict], where: str) -> None:
         for index, ref in enumerate(refs):
             target_type, target_id = ref.get("target_type"), ref.get("target_id")
-            if target_type == "NSGroup" and target_id not in self.nsgroups:
-                raise NsxError(400, 600, "NSGroup %s referenced by %s[%d] does not exist" % (target_id, where, index), FIREWALL)
-            if target_type == "LogicalPort" and target_id not in self.inventory.ports_by_id:
-                raise NsxError(400, 600, "LogicalPort %s referenced by %s[%d] does not exist" % (target_id, where, index), FIREWALL)
+            if target_type in CHECKED_REF_TYPES and self._target(target_type, target_id) is None:
+                raise NsxError(400, 600, "%s %s referenced by %s[%d] does not exist" % (target_type, target_id, where, index), FIREWALL)
 
     def _render_ref(self, ref: dict) -> dict:
+        """A ResourceReference as NSX returns it: with the target's display name, and ``is_valid``
+        false once the target is gone (deleted with force)."""
         out = dict(ref)
         target_type, target_id = ref.get("target_type"), ref.get("target_id")
-        if target_type == "NSGroup":
-            group = self.nsgroups.get(target_id)
-            out["target_display_name"] = group.get("display_name", target_id) if group else target_id
-            out["is_valid"] = group is not None
-        elif target_type == "LogicalPort":
-            port = self.inventory.ports_by_id.get(target_id)
-            out["target_display_name"] = port.display_name if port else target_id
-            out["is_valid"] = port is not None
+        if target_type in CHECKED_REF_TYPES:
+            target = self._target(target_type, target_id)
+            out["target_display_name"] = target.get("display_name", target_id) if target else target_id
+            out["is_valid"] = target is not None
         else:
             out["target_display_name"] = target_id
             out["is_valid"] = True
         return out
+
+    render_ref = _render_ref
+
+    def referrers(self, target_type: str, target_id: str) -> list[str]:
+        """What refers to an object: NSGroup static members, section applied-tos, rule references
+        (services included) and NSServiceGroup members, each described in a few words."""
+        def names(refs):
+            return any(r.get("target_type") == target_type and r.get("target_id") == target_id for r in refs or [])
+
+        found = []
+        for group in self.nsgroups.values():
+            if any(m.get("target_type") == target_type and m.get("target_property") == "id" and m.get("op") == "EQUALS"
+                   and m.get("value") == target_id for m in group.get("members", [])):
+                found.append("NSGroup %s (%s)" % (group["id"], group.get("display_name")))
+        for section in self.sections.values():
+            if names(section.get("applied_tos")):
+                found.append("firewall section %s (%s)" % (section["id"], section.get("display_name")))
+        for rule in self.rules.values():
+            if any(names(rule.get(key)) for key in list(RULE_REF_FIELDS) + ["services"]):
+                found.append("firewall rule %s of section %s" % (rule["id"], rule["section_id"]))
+        for group in self.objects.service_groups.values():
+            if names(group.get("members")):
+                found.append("NSServiceGroup %s (%s)" % (group["id"], group.get("display_name")))
+        return found
 
     # ---------------------------------------------------------------- sections
 
@@ -612,6 +673,7 @@ class ManagerApi:
     def _check_rule_refs(self, rule: dict, where: str) -> None:
         for key in RULE_REF_FIELDS:
             self._check_refs(rule.get(key, []), where + key)
+        self._check_refs([{} if "service" in s else s for s in rule.get("services", [])], where + "services")
 
     def _position(self, ctx: Ctx, items: list[str], default_id: str | None, moving: str | None, kind: str) -> int:
         """Index at which to insert into ``items`` (``moving`` already removed) per operation/id."""

@@ -39,7 +39,13 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowch
     port_spec_matches,
 )
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import NS_GROUPS, SECTIONS
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import (
+    IP_SETS,
+    NS_GROUPS,
+    NS_SERVICE_GROUPS,
+    NS_SERVICES,
+    SECTIONS,
+)
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import POLICY_BASE
 
 CATEGORY_ORDER = ("Emergency", "Infrastructure", "Environment", "Application", "")
@@ -122,8 +128,8 @@ class Ref:
     """One element of a rule's sources, destinations or applied-to.
 
     ``key`` identifies a group (an NSGroup id, a Policy group path), ``addresses`` is what it
-    covers (an :class:`AddressSet`; ``None`` when this check cannot know: an IPSet, a logical
-    switch, a group whose members were not read)."""
+    covers (an :class:`AddressSet`; ``None`` when this check cannot know: a logical switch or
+    port, an IPSet or a group that was not read or no longer exists)."""
 
     def __init__(self, label, key=None, addresses=None):
         self.label = label
@@ -173,7 +179,16 @@ class Rule:
 
 
 class Unknown:
-    """A service this check cannot evaluate (a reference to a service object, source ports)."""
+    """A service this check cannot evaluate (an ALG service, source ports, a service object that
+    no longer exists)."""
+
+    def __init__(self, text):
+        self.text = text
+
+
+class Nothing:
+    """A service reference that stands for no service at all (an NSServiceGroup without members):
+    it matches no flow, and keeps the rule from meaning "any service"."""
 
     def __init__(self, text):
         self.text = text
@@ -216,6 +231,8 @@ def _service_matches(rule, service):
     for spec in rule.services:
         if isinstance(spec, Unknown):
             unknown.append(spec.text)
+        elif isinstance(spec, Nothing):
+            continue
         elif port_spec_matches(service, spec):
             return True
     if unknown:
@@ -315,34 +332,56 @@ def address_ref(text):
     return Ref(text, addresses=AddressSet([text]))
 
 
-def manager_ref(ref, members):
-    """A Manager ``ResourceReference``; ``members`` maps NSGroup ids to their AddressSet."""
+def manager_ref(ref, members, ipsets=None):
+    """A Manager ``ResourceReference``; ``members`` maps NSGroup ids to their AddressSet, ``ipsets``
+    IPSet ids to the AddressSet of their addresses, CIDRs and ranges."""
     kind = ref.get("target_type")
     if kind in ("IPv4Address", "IPv6Address"):
         return address_ref(ref.get("target_id") or "")
     label = "%s %s" % (kind, ref.get("target_display_name") or ref.get("target_id"))
     if kind == "NSGroup":
         return Ref(label, key=ref.get("target_id"), addresses=members.get(ref.get("target_id")))
+    if kind == "IPSet":
+        return Ref(label, addresses=(ipsets or {}).get(ref.get("target_id")))
     return Ref(label, addresses=None)
 
 
-def manager_rules(sections, members):
-    """The ordered table from Manager sections (each with ``rules``), firewall order as listed."""
+def manager_services(rule, services=None):
+    """A Manager rule's services as protocol-port specs: an NSService reference stands for its
+    element, an NSServiceGroup reference for its members' (``services`` maps ``(target_type, id)``
+    to the elements, as :func:`service_elements` reads them)."""
+    specs = []
+    for entry in rule.get("services") or []:
+        if entry.get("service"):
+            specs.append(port_spec(entry["service"]))
+            continue
+        label = "the %s %s" % (entry.get("target_type") or "service", entry.get("target_display_name") or entry.get("target_id"))
+        elements = (services or {}).get((entry.get("target_type"), entry.get("target_id")))
+        if elements is None:
+            specs.append(Unknown(label))
+        elif not elements:
+            specs.append(Nothing(label))
+        else:
+            specs.extend(port_spec(element) for element in elements)
+    return specs
+
+
+def manager_rules(sections, members, ipsets=None, services=None):
+    """The ordered table from Manager sections (each with ``rules``), firewall order as listed;
+    ``ipsets`` and ``services`` resolve IPSet and service references (else they cannot be evaluated)."""
     table = []
     for section in sections:
         if section.get("enforced_on") not in (None, "VIF"):
             continue  # a gateway (logical router) section, not the distributed firewall
-        section_applied = [manager_ref(r, members) for r in section.get("applied_tos") or []]
+        section_applied = [manager_ref(r, members, ipsets) for r in section.get("applied_tos") or []]
         stateless = section.get("stateful") is False
         for rule in section.get("rules") or []:
-            services = [port_spec(s["service"]) if s.get("service") else Unknown(
-                "the service %s" % (s.get("target_display_name") or s.get("target_id"))) for s in rule.get("services") or []]
             table.append(Rule(
                 rule.get("display_name") or rule.get("id"), rule.get("action"),
-                [manager_ref(r, members) for r in rule.get("sources") or []],
-                [manager_ref(r, members) for r in rule.get("destinations") or []],
-                services,
-                section_applied or [manager_ref(r, members) for r in rule.get("applied_tos") or []],
+                [manager_ref(r, members, ipsets) for r in rule.get("sources") or []],
+                [manager_ref(r, members, ipsets) for r in rule.get("destinations") or []],
+                manager_services(rule, services),
+                section_applied or [manager_ref(r, members, ipsets) for r in rule.get("applied_tos") or []],
                 rule.get("disabled"), rule.get("sources_excluded"), rule.get("destinations_excluded"),
                 section.get("display_name") or section.get("id"), rule.get("id"), rule.get("direction"),
                 rule.get("ip_protocol"), bool(rule.get("is_default") or section.get("is_default")),
@@ -445,9 +484,30 @@ def _named_groups(flows):
     return sorted({end["group"] for flow in flows for end in (flow.source, flow.destination) if "group" in end})
 
 
+def _referenced(sections, keys, *target_types):
+    """Whether the sections' rules name an object of one of ``target_types`` under ``keys``."""
+    for section in sections:
+        for rule in section.get("rules") or []:
+            for key in keys:
+                if any(r.get("target_type") in target_types for r in rule.get(key) or []):
+                    return True
+    return False
+
+
+def service_elements(service_list, group_list):
+    """``(target_type, id)`` -> the NSServiceElements an NSService or NSServiceGroup stands for
+    (a group member that no longer exists is left out)."""
+    elements = dict((("NSService", s["id"]), [s["nsservice_element"]]) for s in service_list if s.get("nsservice_element"))
+    for group in group_list:
+        members = [m.get("target_id") for m in group.get("members") or []]
+        elements[("NSServiceGroup", group["id"])] = [e for member in members for e in elements.get(("NSService", member), [])]
+    return elements
+
+
 def load_manager(connection, flows):
-    """Read the Manager API firewall: NSGroups (one list), layer 3 sections and their rules, and
-    the effective IP addresses of every NSGroup the rules or the flows name."""
+    """Read the Manager API firewall: NSGroups (one list), layer 3 sections and their rules, the
+    effective IP addresses of every NSGroup the rules or the flows name, and (one list each, only
+    when a rule names one) the IPSets, NSServices and NSServiceGroups."""
     by_name = {}
     for group in connection.list_all(NS_GROUPS):
         by_name.setdefault(group.get("display_name") or group["id"], []).append(group["id"])
@@ -462,7 +522,14 @@ def load_manager(connection, flows):
             section["rules"] = connection.list_all("%s/%s/rules" % (SECTIONS, section["id"]))
     keys = referenced_keys(manager_rules(sections, {})) | {by_name[n][0] for n in _named_groups(flows)}
     members = dict((key, _members(connection, "%s/%s/effective-ip-address-members" % (NS_GROUPS, key))) for key in sorted(keys))
-    return Firewall(manager_rules(sections, members), lambda name: by_name[name][0], members)
+    ipsets = None
+    if _referenced(sections, ("sources", "destinations", "applied_tos"), "IPSet"):
+        ipsets = dict((i["id"], AddressSet(i.get("ip_addresses") or [])) for i in connection.list_all(IP_SETS))
+    services = None
+    if _referenced(sections, ("services",), "NSService", "NSServiceGroup"):
+        groups = connection.list_all(NS_SERVICE_GROUPS) if _referenced(sections, ("services",), "NSServiceGroup") else []
+        services = service_elements(connection.list_all(NS_SERVICES), groups)
+    return Firewall(manager_rules(sections, members, ipsets, services), lambda name: by_name[name][0], members)
 
 
 def load_policy(connection, domain, flows, check_mode=False):

@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""NSX-T Manager API: NSGroups and distributed firewall sections with their rules.
+"""NSX-T Manager API: NSGroups, IPSets and distributed firewall sections with their rules.
 
 Manager objects get server-chosen ids, so they are found by display name in their list.
 A section and its rules are written together (``create_with_rules`` / ``update_with_rules``
-/ ``revise_with_rules``), so a partly applied section never exists.
+/ ``revise_with_rules``), so a partly applied section never exists. Rules name NSGroups, IPSets
+(``ipset:<name>``) and NSServices or NSServiceGroups (``service:<name>``) by display name; the
+names are resolved to ids with one list read per kind, before the first write.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,7 +17,7 @@ import copy
 import json
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Adapter
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_reference, unless_check_mode
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import missing_reference, warn
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import (
     ValidationError,
     validate_cidr,
@@ -23,14 +25,20 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
 )
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import (
     format_service,
-    parse_services,
+    parse_service,
     with_revision_retry,
 )
 
 API = "/api/v1"
 NS_GROUPS = API + "/ns-groups"
 SECTIONS = API + "/firewall/sections"
+IP_SETS = API + "/ip-sets"
+NS_SERVICES = API + "/ns-services"
+NS_SERVICE_GROUPS = API + "/ns-service-groups"
 DEFAULT_SECTION = "Default Layer3 Section"
+# the prefixes that name an IPSet (rule sources and destinations) and a service object (rule services)
+IPSET_PREFIX = "ipset:"
+SERVICE_PREFIX = "service:"
 
 
 # ---------------------------------------------------------------- NSGroups
@@ -142,7 +150,7 @@ class NsGroupAdapter(ManagerAdapter):
     base = NS_GROUPS
 
     def create(self, change):
-        body = dict(copy.deepcopy(change.body), display_name=change.name, resource_type="NSGroup")
+        body = dict(copy.deepcopy(change.body), display_name=change.name, resource_type=self.kind.name)
         # NSX Manager has no idempotency key: re-read by name before a retry (Connection.create_once)
         return self.connection.create_once("POST", self.base, lambda: self.lookup(change.name), body=body)
 
@@ -164,28 +172,59 @@ class NsGroupAdapter(ManagerAdapter):
         self.connection.request("DELETE", "%s/%s" % (self.base, change.existing["id"]))
 
 
+class IpSetAdapter(NsGroupAdapter):
+    """IPSets: written like NSGroups (a POST, a PUT with the ``_revision``, a DELETE), found by display name."""
+
+    base = IP_SETS
+
+
 # ---------------------------------------------------------------- firewall sections
 
-def reference(value, option):
-    """A rule endpoint: an NSGroup by name, or an IPv4/IPv6 address or CIDR."""
+def _named(text, prefix, option, what):
+    """The display name after ``prefix`` in ``text`` (``ipset:office`` gives ``office``)."""
+    name = text[len(prefix):].strip()
+    if not name:
+        raise ValidationError(option, "'%s' names no %s: write %s<display name>" % (text, what, prefix))
+    if len(name) > 255:
+        raise ValidationError(option, "a display name is at most 255 characters long")
+    return name
+
+
+def reference(value, option, ipsets=True):
+    """A rule endpoint: ``ipset:<name>`` (an IPSet by display name, unless ``ipsets`` is false), an
+    NSGroup by display name, or an IPv4/IPv6 address or CIDR."""
     text = value.strip()
+    if text.lower().startswith(IPSET_PREFIX):
+        if not ipsets:
+            raise ValidationError(option, "'%s': applied-to takes NSGroup names only, not IPSets" % text)
+        return {"target_type": "IPSet", "target_display_name": _named(text, IPSET_PREFIX, option, "IPSet")}
     if any(c.isdigit() for c in text[:1]) or ":" in text:
+        if not ipsets:
+            raise ValidationError(option, "'%s': applied-to takes NSGroup names only, not addresses" % text)
         address = validate_cidr(text, option) if "/" in text else validate_ip_address(text, option)
         return {"target_type": "IPv6Address" if ":" in address else "IPv4Address", "target_id": address}
     return {"target_type": "NSGroup", "target_display_name": text}
 
 
-def references(values, option, allow_empty=True):
+def references(values, option, allow_empty=True, ipsets=None):
+    """Rule endpoints (:func:`reference`). An applied-to (an ``option`` ending in ``applied_to``, or
+    ``ipsets=False``) takes NSGroup names only."""
     if values is None:
         return None
     if not values and not allow_empty:
         raise ValidationError(option, "is empty: list at least one group, or leave the option out")
     if len(values) > 128:
         raise ValidationError(option, "at most 128 entries")
-    return [reference(v, "%s[%d]" % (option, i)) for i, v in enumerate(values)]
+    if ipsets is None:
+        ipsets = not option.rsplit(".", 1)[-1].startswith("applied_to")
+    return [reference(v, "%s[%d]" % (option, i), ipsets) for i, v in enumerate(values)]
 
 
 def firewall_service(service):
+    """A rule service: a service object by name (``{"ref": name}``: its kind and id are resolved by
+    the adapter), or a neutral protocol-port dict (``parse_service``) as an NSServiceElement."""
+    if "ref" in service:
+        return {"target_display_name": service["ref"]}
     if "l4_protocol" in service:
         element = {"resource_type": "L4PortSetNSService", "l4_protocol": service["l4_protocol"],
                    "destination_ports": service["ports"], "source_ports": []}
@@ -198,16 +237,44 @@ def firewall_service(service):
     return {"service": element}
 
 
+def rule_services(values, option):
+    """A rule's ``services``: protocol-port strings (``tcp/443``, ``any`` alone for every service) and
+    ``service:<name>`` (an NSService or NSServiceGroup by display name), as the API's FirewallServices."""
+    built = []
+    for index, value in enumerate(values or []):
+        here = "%s[%d]" % (option, index)
+        text = value.strip()
+        if text.lower().startswith(SERVICE_PREFIX):
+            built.append(firewall_service({"ref": _named(text, SERVICE_PREFIX, here, "NSService or NSServiceGroup")}))
+            continue
+        service = parse_service(value, here)
+        if service is None:
+            if len(values) > 1:
+                raise ValidationError(option, "'any' must be the only service")
+            return []
+        built.append(firewall_service(service))
+    if len(built) > 128:
+        raise ValidationError(option, "at most 128 services per rule")
+    return built
+
+
 def _service_text(service):
+    """A rule service as a comparable string: ``service:<name>`` for a service object (whichever of
+    NSService or NSServiceGroup it is), the protocol-port string for an element."""
     element = service.get("service")
     if not element:
-        return "ref:%s" % (service.get("target_display_name") or service.get("target_id"))
-    if element.get("resource_type") == "L4PortSetNSService":
+        return "service:%s" % (service.get("target_display_name") or service.get("target_id"))
+    kind = element.get("resource_type")
+    if kind == "L4PortSetNSService" and not element.get("source_ports"):
         return format_service({"l4_protocol": element.get("l4_protocol"), "ports": element.get("destination_ports")})
-    return format_service({"icmp": element.get("protocol"), "type": element.get("icmp_type"), "code": element.get("icmp_code")})
+    if kind == "ICMPTypeNSService":
+        return format_service({"icmp": element.get("protocol"), "type": element.get("icmp_type"), "code": element.get("icmp_code")})
+    # an element the module never writes (ALG, IP protocol, source ports): compared as it is
+    return json.dumps(dict((k, v) for k, v in element.items() if v not in (None, [])), sort_keys=True)
 
 
 def _ref_text(ref):
+    """A rule endpoint as a comparable string: the type and display name (NSGroup, IPSet) or address."""
     if ref.get("target_type") in ("IPv4Address", "IPv6Address"):
         return "%s:%s" % (ref["target_type"], ref.get("target_id"))
     return "%s:%s" % (ref.get("target_type"), ref.get("target_display_name") or ref.get("target_id"))
@@ -241,8 +308,8 @@ def build_section_rules(rules, prefix):
             "action": rule["action"].upper(),
             "sources": references(rule.get("sources"), option + ".sources") or [],
             "destinations": references(rule.get("destinations"), option + ".destinations") or [],
-            "services": [firewall_service(s) for s in parse_services(rule.get("services"), option + ".services")],
-            "applied_tos": references(rule.get("applied_to"), option + ".applied_to", allow_empty=False) or [],
+            "services": rule_services(rule.get("services"), option + ".services"),
+            "applied_tos": references(rule.get("applied_to"), option + ".applied_to", allow_empty=False, ipsets=False) or [],
             "direction": rule["direction"].upper(),
             "ip_protocol": rule["ip_protocol"].upper(),
             "logged": rule["logged"],
@@ -265,6 +332,8 @@ class SectionAdapter(ManagerAdapter):
         super(SectionAdapter, self).__init__(connection, kind, task, resource)
         self.list_params = {"type": task.get("section_type", "LAYER3")}
         self._groups = None
+        self._ipsets = None
+        self._services = None
 
     def expand(self, obj):
         """A section with its rules (one read, for the section the task works on)."""
@@ -322,40 +391,96 @@ class SectionAdapter(ManagerAdapter):
                 self._groups.setdefault(group.get("display_name"), group["id"])
         return self._groups
 
+    def _ipsets_by_name(self):
+        """Display name -> ids of the IPSets (one list read per task, on the first ``ipset:`` name)."""
+        if self._ipsets is None:
+            self._ipsets = {}
+            for ipset in self.connection.list_all(IP_SETS):
+                self._ipsets.setdefault(ipset.get("display_name"), []).append(ipset["id"])
+        return self._ipsets
+
+    def _services_by_name(self):
+        """Display name -> ``(kind, id)`` of the NSServices and NSServiceGroups (one list read of each
+        per task, on the first ``service:`` name)."""
+        if self._services is None:
+            self._services = {}
+            for kind, path in (("NSService", NS_SERVICES), ("NSServiceGroup", NS_SERVICE_GROUPS)):
+                for service in self.connection.list_all(path):
+                    self._services.setdefault(service.get("display_name"), []).append((kind, service["id"]))
+        return self._services
+
+    @staticmethod
+    def _by_name(ref):
+        """Is ``ref`` a reference by display name (a group, an IPSet, a service object) still to resolve?"""
+        return not ref.get("target_id") and "service" not in ref and bool(ref.get("target_display_name"))
+
+    def _find(self, ref):
+        """``(kind, problem, resolved)`` for a reference by name: the kind named, a problem (``None``,
+        ``"missing"`` or the text of an ambiguity) and the id-based reference (None unless found).
+        An NSGroup name two groups share resolves to the first listed, as it always did."""
+        name, kind = ref.get("target_display_name"), ref.get("target_type")
+        if kind == "NSGroup":
+            found = [("NSGroup", self._groups_by_name()[name])] if name in self._groups_by_name() else []
+        elif kind == "IPSet":
+            found = [("IPSet", ident) for ident in self._ipsets_by_name().get(name, [])]
+        else:
+            kind = "NSService or NSServiceGroup"
+            found = self._services_by_name().get(name, [])
+        if not found:
+            return kind, "missing", None
+        if len(found) > 1:
+            return kind, "'%s' names %d objects (%s): rename all but one" % (
+                name, len(found), ", ".join("%s %s" % pair for pair in found)), None
+        return kind, None, {"target_type": found[0][0], "target_id": found[0][1]}
+
     def _resolve(self, refs, option):
+        """References as NSX takes them: by-name ones resolved to ids, decorations left out; a
+        service element (``{"service": ...}``) stays as it is."""
         resolved = []
-        for ref in refs or []:
-            if ref.get("target_type") == "NSGroup" and not ref.get("target_id"):
-                name = ref.get("target_display_name")
-                group_id = self._groups_by_name().get(name)
-                if group_id is None:
-                    raise ValidationError(option, "there is no NSGroup named '%s'" % name)
-                ref = {"target_type": "NSGroup", "target_id": group_id}
+        for index, ref in enumerate(refs or []):
+            if "service" in ref:
+                ref = {"service": copy.deepcopy(ref["service"])}
+            elif self._by_name(ref):
+                kind, problem, ref = self._find(ref)
+                if problem is not None:
+                    name = refs[index].get("target_display_name")
+                    raise ValidationError(option, "there is no %s named '%s'" % (kind, name) if problem == "missing" else problem)
             else:
                 ref = dict((k, v) for k, v in ref.items() if k in ("target_type", "target_id"))
             resolved.append(ref)
         return resolved
 
     def prepare(self, changes):
-        """Resolve every group every pending write names, before the first write: one unknown name
-        fails the task with nothing written. Check mode warns instead (an earlier task of the play
-        may create the group: ``_core/checkmode.py``)."""
-        missing, names = [], []
+        """Resolve every group, IPSet and service every pending write names, before the first write
+        (one list read per kind named): an unknown name fails the task with nothing written, and so
+        does a name two objects share. Check mode warns about an unknown name instead (an earlier task
+        of the play may create it: ``_core/checkmode.py``)."""
+        missing, names, ambiguous = [], {}, []
         for change in changes:
             if change.action not in ("create", "update"):
                 continue
             body = change.body
             named = [("applied_to", r) for r in body.get("applied_tos") or []]
             for index, rule in enumerate(body.get("rules") or []):
-                for key in ("sources", "destinations", "applied_tos"):
+                for key in ("sources", "destinations", "applied_tos", "services"):
                     named.extend(("rules[%d].%s" % (index, key), r) for r in rule.get(key) or [])
             for option, ref in named:
-                if ref.get("target_type") == "NSGroup" and not ref.get("target_id") and ref.get("target_display_name") not in self._groups_by_name():
-                    missing.append("%s '%s': %s names NSGroup '%s'" % (self.kind.title, change.name, option, ref.get("target_display_name")))
-                    names.append(ref.get("target_display_name"))
+                if not self._by_name(ref):
+                    continue
+                kind, problem, dummy = self._find(ref)
+                what = "%s '%s': %s" % (self.kind.title, change.name, option)
+                if problem == "missing":
+                    missing.append("%s names %s '%s'" % (what, kind, ref.get("target_display_name")))
+                    names.setdefault(kind, []).append(ref.get("target_display_name"))
+                elif problem is not None:
+                    ambiguous.append("%s: %s" % (what, problem))
+        if ambiguous:
+            raise ValidationError("rules", "a name is ambiguous; nothing was written: " + "; ".join(ambiguous))
         if missing:
-            unless_check_mode(self.task.check_mode, self, ValidationError("rules", "no such NSGroup; nothing was written: " + "; ".join(missing)),
-                              missing_reference("NSGroup", names))
+            if not self.task.check_mode:
+                raise ValidationError("rules", "no such %s; nothing was written: %s" % (" or ".join(sorted(names)), "; ".join(missing)))
+            for kind in sorted(names):
+                warn(self, missing_reference(kind, names[kind]))
 
     def _wire_rules(self, rules, existing_rules):
         ids = dict((r.get("display_name"), r.get("id")) for r in existing_rules or [])
@@ -363,7 +488,7 @@ class SectionAdapter(ManagerAdapter):
         for index, rule in enumerate(rules):
             option = "rules[%d]" % index
             rule = copy.deepcopy(rule)
-            for key in ("sources", "destinations", "applied_tos"):
+            for key in ("sources", "destinations", "applied_tos", "services"):
                 rule[key] = self._resolve(rule.get(key), "%s.%s" % (option, key))
             if ids.get(rule["display_name"]):
                 rule["id"] = ids[rule["display_name"]]

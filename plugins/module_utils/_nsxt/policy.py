@@ -410,6 +410,13 @@ class GroupAdapter(PolicyApiAdapter):
 class SecurityPolicyAdapter(PolicyApiAdapter):
     """Security policies: a rule a task no longer lists is removed (PUT replaces the rule list)."""
 
+    def expand(self, obj):
+        """A policy with its rules: a list of policies carries none (a list form reads each declared
+        policy's rules, one request per page of rules)."""
+        if obj is not None and "rules" not in obj:
+            obj = dict(obj, rules=self.connection.list_all(self.path(obj["id"]) + "/rules"))
+        return obj
+
     def prepare(self, changes):
         """Every group every pending write names must exist, checked before the first write (check mode
         warns instead: an earlier task of the play may create the group)."""

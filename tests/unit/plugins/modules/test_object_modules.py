@@ -65,7 +65,7 @@ OBJECT_MODULES = object_modules()
 EXPECTED = sorted(
     ["prisma_enforcer_profile", "prisma_enforcer_profile_mapping", "prisma_external_network", "prisma_namespace",
      "prisma_network_ruleset", "prisma_service_dependency_policy", "prisma_tcp_service",
-     "nsxt_firewall_section", "nsxt_ns_group", "nsxt_policy_group", "nsxt_security_policy",
+     "nsxt_firewall_section", "nsxt_ip_set", "nsxt_ns_group", "nsxt_policy_group", "nsxt_security_policy",
      "secure_workload_agent_intent", "secure_workload_agent_profile", "secure_workload_inventory_filter",
      "secure_workload_orchestrator", "secure_workload_policy", "secure_workload_scope", "secure_workload_workspace"]
 )
