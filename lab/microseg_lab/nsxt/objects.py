@@ -385,17 +385,23 @@ class ObjectsApi:
             out["ip_addresses"] = addresses
         return out
 
-    def _create_ipset(self, ctx: Ctx) -> Response:
+    def _new(self, ctx: Ctx, check_fields, resource_type: str, kind: str, table: dict, extra=None) -> dict:
+        """A created object: its fields checked (``check_fields(chk, body)``), a new id, the display name
+        defaulting to it, ``extra(fields)`` added, stamped and stored under ``kind``."""
         chk = Checker(GROUPING)
-        fields = self._ipset_fields(chk, ctx.body())
+        fields = check_fields(chk, ctx.body())
         chk.check()
         ident = new_uuid()
-        doc = {"id": ident, "resource_type": "IPSet"}
+        doc = {"id": ident, "resource_type": resource_type}
         doc.update(fields)
         doc.setdefault("display_name", ident)
+        doc.update(extra(fields) if extra else {})
         stamp_new(doc, ctx.user)
-        self._store("mp_ipset", self.ipsets, doc)
-        return Response.json(201, self.render_ipset(doc))
+        self._store(kind, table, doc)
+        return doc
+
+    def _create_ipset(self, ctx: Ctx) -> Response:
+        return Response.json(201, self.render_ipset(self._new(ctx, self._ipset_fields, "IPSet", "mp_ipset", self.ipsets)))
 
     def _update_ipset(self, ctx: Ctx, current: dict) -> Response:
         body = self._require_revision(ctx, current, "IPSet")
@@ -476,16 +482,7 @@ class ObjectsApi:
                            GROUPING)
 
     def _create_service(self, ctx: Ctx) -> Response:
-        chk = Checker(GROUPING)
-        fields = self._service_fields(chk, ctx.body())
-        chk.check()
-        ident = new_uuid()
-        doc = {"id": ident, "resource_type": "NSService"}
-        doc.update(fields)
-        doc.setdefault("display_name", ident)
-        doc["default_service"] = False
-        stamp_new(doc, ctx.user)
-        self._store("mp_nsservice", self.services, doc)
+        doc = self._new(ctx, self._service_fields, "NSService", "mp_nsservice", self.services, lambda fields: {"default_service": False})
         return Response.json(201, dict(doc))
 
     def _update_service(self, ctx: Ctx, current: dict) -> Response:
@@ -548,17 +545,8 @@ class ObjectsApi:
         return "ETHER" if kinds == {True} else "NON_ETHER"
 
     def _create_group(self, ctx: Ctx) -> Response:
-        chk = Checker(GROUPING)
-        fields = self._group_fields(chk, ctx.body())
-        chk.check()
-        service_type = self._group_type(fields["members"])
-        ident = new_uuid()
-        doc = {"id": ident, "resource_type": "NSServiceGroup"}
-        doc.update(fields)
-        doc.setdefault("display_name", ident)
-        doc.update({"service_type": service_type, "default_service": False})
-        stamp_new(doc, ctx.user)
-        self._store("mp_nsservice_group", self.service_groups, doc)
+        doc = self._new(ctx, self._group_fields, "NSServiceGroup", "mp_nsservice_group", self.service_groups,
+                        lambda fields: {"service_type": self._group_type(fields["members"]), "default_service": False})
         return Response.json(201, self.render_service_group(doc))
 
     def _update_group(self, ctx: Ctx, current: dict) -> Response:

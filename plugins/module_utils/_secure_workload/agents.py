@@ -133,6 +133,15 @@ INTENT_KIND = Kind(
 )
 
 
+def unique_name(pairs, ident):
+    """The name of ``ident`` among ``(id, name)`` pairs when a module can name it by that (one object has
+    the name), else None."""
+    name = next((n for i, n in pairs if i == ident), None)
+    if name is None or len([1 for dummy, n in pairs if n == name]) > 1:
+        return None
+    return name
+
+
 class IntentAdapter(SwAdapter):
     """Agent config intents: the pair (profile, inventory filter or scope); create and delete only."""
 
@@ -179,10 +188,7 @@ class IntentAdapter(SwAdapter):
 
     @staticmethod
     def _display(pairs, ident):
-        name = next((n for i, n in pairs if i == ident), None)
-        if name is None or len([1 for dummy, n in pairs if n == name]) > 1:
-            return ident
-        return name
+        return unique_name(pairs, ident) or ident
 
     def _profile_pairs(self):
         return [(p["id"], p.get("name")) for p in self.profiles()]

@@ -46,6 +46,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._secure_work
     PROFILE_KIND,
     PROFILES,
     intent_key,
+    unique_name,
 )
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import SwDirectory
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.policies import POLICY_KIND, policy_key
@@ -206,14 +207,6 @@ class SwExport:
             entries.append(entry(MODULES["agent_profile"], {"root_scope": root}, [export_item(PROFILE_KIND, o)[0] for o in kept]))
         return entries
 
-    @staticmethod
-    def _named(pairs, ident):
-        """The name of ``ident`` among ``(id, name)`` pairs when a module can take it (one object has it), else None."""
-        name = next((n for i, n in pairs if i == ident), None)
-        if name is None or len([1 for dummy, n in pairs if n == name]) > 1:
-            return None
-        return name
-
     def intents(self, objects):
         profiles = dict((p.get("id"), p) for p in self.connection.list_all(PROFILES))
         by_root = {}
@@ -229,8 +222,8 @@ class SwExport:
             profile_pairs = [(p_id, p.get("name")) for p_id, p in profiles.items() if p.get("root_app_scope_id") == root_id]
             targets = [(s.get("id"), s.get("name")) for s in self.directory.scopes() if self.directory.root_of(s) == root_id]
             targets += [(f.get("id"), f.get("name")) for f in self.directory.filters()]
-            profile_name = self._named(profile_pairs, profile.get("id"))
-            target = self._named(targets, obj.get("inventory_filter_id"))
+            profile_name = unique_name(profile_pairs, profile.get("id"))
+            target = unique_name(targets, obj.get("inventory_filter_id"))
             if target is not None:
                 label = str(intent_key(profile.get("name"), target))
             if profile_name is None or target is None:
@@ -291,8 +284,8 @@ class SwExport:
         found = list(details.get("absolute_policies") or []) + list(details.get("default_policies") or [])
         by_key = {}
         for policy in found:
-            consumer = self._named(pairs, policy.get("consumer_filter_id"))
-            provider = self._named(pairs, policy.get("provider_filter_id"))
+            consumer = unique_name(pairs, policy.get("consumer_filter_id"))
+            provider = unique_name(pairs, policy.get("provider_filter_id"))
             rank, priority = policy.get("rank"), int(policy.get("priority") or 0)
             label = "%s: %s" % (workspace.get("name"), policy_key(consumer or policy.get("consumer_filter_id"),
                                                                   provider or policy.get("provider_filter_id"), rank, priority))
