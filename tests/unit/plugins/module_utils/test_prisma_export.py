@@ -120,3 +120,23 @@ def test_objects_of_two_owners_go_to_two_entries_each_with_its_owner():
     owners = [e["options"].get("owner") for e in entries]
     assert owners == ["default", "shop"]
     assert [i["name"] for i in entries[1]["items"]] == [rulesets[0]["name"]]
+
+
+def test_enforcer_profiles_and_their_mappings_export_with_their_defaults_left_out():
+    profile = {"ID": "5f0c", "name": "hosts", "namespace": "/acme", "createTime": "2026-12-01T10:00:00Z", "protected": False,
+               "propagate": True, "targetNetworks": ["10.0.0.0/8", "!10.9.0.0/16"], "targetUDPNetworks": [], "excludedNetworks": [],
+               "excludedInterfaces": ["docker0"], "ignoreExpression": [], "trustedCAs": [], "flowReportInterval": "30m",
+               "associatedTags": [MANAGED_TAG, OWNER_TAG_PREFIX + "platform"], "normalizedTags": ["$name=hosts"]}
+    mapping = {"ID": "5f0d", "name": "hosts", "namespace": "/acme", "subject": [["$identity=enforcerprofile", "$name=hosts"]],
+               "object": [["$identity=enforcer", "role=host"]], "propagate": True, "disabled": False, "fallback": False,
+               "protected": False, "associatedTags": []}
+    entries, dummy = export("enforcer_profile", [profile])
+    assert entries == [{"module": "microseg.segmentation.prisma_enforcer_profile", "options": {"namespace": "/acme", "owner": "platform"},
+                        "items": [{"name": "hosts", "propagate": True, "target_networks": ["10.0.0.0/8", "!10.9.0.0/16"],
+                                   "excluded_interfaces": ["docker0"]}]}]
+    assert planned("enforcer_profile", entries[0]["items"][0], profile, "platform", adopt=True).action == "none"
+    entries, dummy = export("enforcer_profile_mapping", [mapping])
+    item = entries[0]["items"][0]
+    assert "owner" not in entries[0]["options"] and "disabled" not in item and item["propagate"] is True
+    change = planned("enforcer_profile_mapping", item, mapping, "default", adopt=True)
+    assert (change.action, change.fields) == ("update", ["associatedTags"])
