@@ -29,7 +29,9 @@ description:
     reason, as it does the objects NSX makes or owns (default sections and policies, system-owned objects,
     objects of another principal identity such as NCP). An object whose export the module would write in
     its own form (rule sequence numbers, a port list as one port per service) is exported with a warning,
-    as is an NSGroup with static members, which O(ignore:members) names by id, valid on this NSX Manager only.
+    as is an NSGroup with a static member its export gives by id, valid on this NSX Manager only (a member of a
+    type without a display name the module resolves, such as a MACSet, or whose name another object of its
+    type shares). Other static members (NSGroups, IP sets, logical switches and ports) are given by name.
 author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
@@ -202,7 +204,7 @@ def execute(module, connection, prepared):
         kind = params["kind"]
         result["exports"], result["skipped"], rewritten = export(
             kind, EXPORTS[kind], objects, domain=params["domain"], section_type=params["section_type"], ordered=listed,
-            include_system=params.get("include_system", False))
+            include_system=params.get("include_system", False), connection=connection)
         for note in rewritten:
             warn(notes, note)
         version = read_version(connection)

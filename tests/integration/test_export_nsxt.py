@@ -8,7 +8,9 @@
 - NSGroups, IP sets, services, sections and Policy groups and policies created directly through the
   REST API (no tags): applying their export with ``adopt: true`` writes only the management and
   owner tags on the first run (every other attribute unchanged, the sections' order too), and
-  nothing on the second.
+  nothing on the second. The export names an NSGroup's static members (an NSGroup, an IP set), so
+  applied to an empty second lab it recreates every NSGroup with the same members, static and
+  effective.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def brownfield(nsx: Nsx) -> None:
     postgres = nsx.api('POST', MP + '/ns-services', {'display_name': 'bf-postgres', 'nsservice_element': {
         'resource_type': 'L4PortSetNSService', 'l4_protocol': 'TCP', 'destination_ports': ['5432'], 'source_ports': []}})
     web = nsx.api('POST', MP + '/ns-groups', {'display_name': 'bf-web', 'description': 'web pods',
-                                              'membership_criteria': [tag_expression('LogicalPort', 'app', 'web')]})
+                                              'membership_criteria': [tag_expression('LogicalPort', 'app', 'service-b')]})
     db = nsx.api('POST', MP + '/ns-groups', {'display_name': 'bf-db', 'tags': [{'scope': 'team', 'tag': 'data'}],
                                              'membership_criteria': [tag_expression('VirtualMachine', '', 'db', 'CONTAINS')]})
     tier = nsx.api('POST', MP + '/ns-groups', {'display_name': 'bf-tier', 'members': [
@@ -198,6 +200,20 @@ def snapshot(nsx: Nsx) -> dict:
     return {'objects': state, 'tags': tags}
 
 
+def memberships(nsx: Nsx) -> dict:
+    """Each NSGroup's static members (type and display name) and effective members (IP addresses, logical ports)."""
+    names = dict((o['id'], o['display_name']) for kind in ('ns-groups', 'ip-sets') for o in nsx.results(MP + '/' + kind))
+    found = {}
+    for group in nsx.results(MP + '/ns-groups'):
+        path = MP + '/ns-groups/%s' % group['id']
+        found[group['display_name']] = {
+            'static': sorted((m['target_type'], names.get(m['value'], m['value'])) for m in group.get('members') or []),
+            'ip_addresses': sorted(nsx.results(path + '/effective-ip-address-members')),
+            'ports': sorted(p.get('target_display_name') or p.get('display_name') for p in nsx.results(path + '/effective-logical-port-members')),
+        }
+    return found
+
+
 def test_objects_made_through_the_api_are_taken_over_by_writing_only_their_tags(new_lab, tmp_path: Path) -> None:
     lab = new_lab('nsxt-brownfield')
     nsx = Nsx(lab)
@@ -207,6 +223,8 @@ def test_objects_made_through_the_api_are_taken_over_by_writing_only_their_tags(
     assert all('owner' not in e['options'] for e in exported['exports'])
     names = [i['name'] for e in exported['exports'] for i in e['items']]
     assert names == ['bf-office', 'bf-db', 'bf-web', 'bf-tier', 'bf-legacy', 'bf-edge', 'bf-pnet', 'bf-pweb', 'BF all', 'bf-policy'], names
+    tier = next(i for e in exported['exports'] for i in e['items'] if i['name'] == 'bf-tier')
+    assert tier['members'] == [{'target_type': 'NSGroup', 'name': 'bf-web'}, {'target_type': 'IPSet', 'name': 'bf-office'}]
 
     nsx.reset_counters()
     output = apply(lab, tmp_path, exported, 'adopt')
@@ -223,3 +241,17 @@ def test_objects_made_through_the_api_are_taken_over_by_writing_only_their_tags(
     nsx.reset_counters()
     output = apply(lab, tmp_path, exported, 'adopt-again')
     assert nsx.writes() == {} and 'changed=0' in output
+
+    # an empty lab: the NSGroups come back with the same members, named there by that lab's ids
+    expected = memberships(nsx)
+    assert expected['bf-tier']['static'] == [('IPSet', 'bf-office'), ('NSGroup', 'bf-web')]
+    assert {'10.9.0.0/16', '10.244.2.10'} <= set(expected['bf-tier']['ip_addresses']), expected['bf-tier']
+    assert expected['bf-tier']['ports'] == expected['bf-web']['ports'] and len(expected['bf-web']['ports']) == 2, expected
+    empty = Nsx(new_lab('nsxt-brownfield-empty'))
+    # no module of the collection makes NSServices (an export names them, as rules do): made by hand there too
+    empty.api('POST', MP + '/ns-services', {'display_name': 'bf-postgres', 'nsservice_element': {
+        'resource_type': 'L4PortSetNSService', 'l4_protocol': 'TCP', 'destination_ports': ['5432'], 'source_ports': []}})
+    apply(empty.lab, tmp_path, exported, 'empty')
+    assert memberships(empty) == expected
+    assert dict((o['display_name'], o['id']) for o in empty.results(MP + '/ns-groups')) != dict(
+        (o['display_name'], o['id']) for o in nsx.results(MP + '/ns-groups'))

@@ -10,7 +10,8 @@ it is reported in ``skipped`` with the reason (:class:`Unexportable`).
 Entries, in the order they must be applied:
 
 - NSGroups (Manager API): one entry per nesting level, a group after the groups it contains (the
-  list form writes its items at once);
+  list form writes its items at once); static members by display name where their type has one
+  (:func:`member_names`), by id otherwise;
 - firewall sections (Manager API): one entry per section, in evaluation order, the first at the
   top and each next one after the previous, so that applying them in order to an empty console
   recreates the order and applying them to the console they came from moves nothing;
@@ -36,7 +37,12 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.export
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import plan
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtTags, format_service
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import IPSET_PREFIX, SERVICE_PREFIX
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import (
+    IPSET_PREFIX,
+    NAMED_MEMBER_TYPES,
+    SERVICE_PREFIX,
+    NsGroupAdapter,
+)
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import GROUP_PATH, group_ref
 
 # the order in which a whole console is applied: what a later kind names exists by then
@@ -90,14 +96,49 @@ def export_criteria(value, obj):
     return criteria
 
 
+def _static(member):
+    return (member.get("target_property") or "id") == "id" and (member.get("op") or "EQUALS") == "EQUALS"
+
+
 def export_members(value, obj):
-    """Static ``members`` back as the option's ``{target_type, value}`` (the member's id)."""
+    """Static ``members`` back as the option's: ``{target_type, name}`` for a member whose display name
+    the export found (:func:`member_names` puts it in ``target_display_name``), else ``{target_type,
+    value}`` (the member's id)."""
     members = []
     for member in value or []:
-        if (member.get("target_property") or "id") != "id" or (member.get("op") or "EQUALS") != "EQUALS":
-            raise Unexportable("a member matched on %s %s (nsxt_ns_group names members by id)" % (member.get("target_property"), member.get("op")))
-        members.append({"target_type": member.get("target_type"), "value": member.get("value")})
+        if not _static(member):
+            raise Unexportable("a member matched on %s %s (nsxt_ns_group gives members by id or name)" % (
+                member.get("target_property"), member.get("op")))
+        if member.get("target_display_name") and member.get("target_type") in NAMED_MEMBER_TYPES:
+            members.append({"target_type": member["target_type"], "name": member["target_display_name"]})
+        else:
+            members.append({"target_type": member.get("target_type"), "value": member.get("value")})
     return members
+
+
+def member_names(connection, kind, groups, chosen):
+    """``(resolver, named)``: an ``NsGroupAdapter`` that resolves member names as the module does
+    (``groups``, every NSGroup listed, are its list: naming an NSGroup reads nothing more), and
+    ``chosen`` with each static member of a type that has a display name (``NAMED_MEMBER_TYPES``)
+    given ``target_display_name`` when exactly one object of its type has that name. Each other type
+    is read once (one list read), only when a group has members of it."""
+    resolver = NsGroupAdapter(connection, kind, Task({})).known(groups)
+    unique = {}
+
+    def name_of(target_type, ident):
+        if target_type not in unique:
+            unique[target_type] = dict((ids[0], name) for name, ids in resolver.named(target_type).items() if name and len(ids) == 1)
+        return unique[target_type].get(ident)
+
+    named = []
+    for obj in chosen:
+        members = obj.get("members") or []
+        if any(_static(m) and m.get("target_type") in NAMED_MEMBER_TYPES for m in members):
+            obj = dict(obj, members=[dict(m, target_display_name=name_of(m["target_type"], m.get("value")))
+                                     if _static(m) and m.get("target_type") in NAMED_MEMBER_TYPES and name_of(m["target_type"], m.get("value"))
+                                     else m for m in members])
+        named.append(obj)
+    return resolver, named
 
 
 def levels(objects, needs):
@@ -420,23 +461,26 @@ def item_values(kind, item):
     return dict((k, v) for k, v in result.validated_parameters.items() if v is not None)
 
 
-def rewrites(kind, item, obj, task_params):
+def rewrites(kind, item, obj, task_params, resolver=None):
     """The API attributes applying ``item`` to the object it came from would write (tags aside), or
-    raises :class:`Unexportable` when the module refuses the item."""
+    raises :class:`Unexportable` when the module refuses the item. ``resolver`` (an NSGroup export's
+    adapter) resolves the names of static members to ids, as the module does before it compares."""
     try:
         desired = kind.build(item_values(kind, item), "", Task(task_params))
     except ValidationError as exc:
         raise Unexportable("the module refuses its export: %s" % exc) from None
+    if resolver is not None:
+        desired = resolver.complete(item.get("name"), desired, obj)
     desired.pop(NsxtTags.key, None)
     change = plan(kind, item.get("name"), desired, obj, "present")
     return change.fields
 
 
-def _export_one(kind, kind_name, obj, keys, task_params, left_out, notes):
+def _export_one(kind, kind_name, obj, keys, task_params, left_out, notes, resolver=None):
     name = obj.get("display_name") or obj.get("id")
     try:
         item, dummy = export_item(kind, obj, keys=keys, scheme=NsxtTags())
-        fields = rewrites(kind, item, obj, task_params)
+        fields = rewrites(kind, item, obj, task_params, resolver)
     except Unexportable as exc:
         left_out.append(skipped(kind_name, name, "cannot be declared with %s: %s" % (MODULES[kind_name], exc)))
         return None
@@ -466,12 +510,14 @@ def _by_owner(module, options, exported):
             for owner in sorted(by_owner, key=lambda o: (o is not None, o or ""))]
 
 
-def export(kind_name, kind, objects, domain="default", section_type="LAYER3", ordered=None, include_system=False):
+def export(kind_name, kind, objects, domain="default", section_type="LAYER3", ordered=None, include_system=False, connection=None):
     """``(entries, skipped, notes)`` for the objects of one kind, as read (sections with their rules).
 
-    ``ordered`` is every section of the type in evaluation order (the placement of ``objects``, which
-    may be some of them, is relative to it); ``notes`` name the objects whose export, applied to the
-    console they came from, would still write something (the same rules in the module's own form).
+    ``ordered`` is every object of the kind as listed (sections: in evaluation order; the placement of
+    ``objects``, which may be some of them, is relative to it); ``notes`` name the objects whose export,
+    applied to the console they came from, would still write something (the same rules in the module's
+    own form), and the NSGroups whose export gives members by id. ``connection`` reads the lists that
+    give NSGroup members their names (:func:`member_names`); without it members are exported by id.
     """
     left_out, notes, chosen = [], [], []
     for obj in objects:
@@ -484,11 +530,20 @@ def export(kind_name, kind, objects, domain="default", section_type="LAYER3", or
     options = {"section_type": section_type} if kind_name == "firewall_section" else {"domain": domain} if kind_name in (
         "policy_group", "security_policy") else {}
 
+    resolver = None
+    if kind_name == "ns_group" and connection is not None:
+        resolver, chosen = member_names(connection, kind, ordered if ordered is not None else objects, chosen)
+
     def exported(objs):
-        pairs = [(o, _export_one(kind, kind_name, o, _keys(kind_name, o), options, left_out, notes)) for o in objs]
-        for item in [i for o, i in pairs if i is not None and i.get("members")]:
-            notes.append("NSGroup '%s': nsxt_ns_group names static members by id, so its export applies to this NSX Manager "
-                         "only (members of another one have other ids)" % item["name"])
+        pairs = [(o, _export_one(kind, kind_name, o, _keys(kind_name, o), options, left_out, notes, resolver)) for o in objs]
+        for item in [i for o, i in pairs if i is not None]:
+            by_id = ["%s %s" % (m["target_type"], m["value"]) for m in item.get("members") or [] if "value" in m]
+            if by_id:
+                notes.append("NSGroup '%s': its members %s are given by id (%s), so its export applies to this NSX Manager only "
+                             "(objects of another one have other ids)" % (
+                                 item["name"], ", ".join(by_id),
+                                 "no display name of theirs was read" if resolver is None else
+                                 "their type has no display name nsxt_ns_group resolves, or it is not unique"))
         return [(o, i) for o, i in pairs if i is not None]
 
     entries = []

@@ -68,8 +68,11 @@ CRITERIA_SPEC = dict(
 MEMBER_SPEC = dict(
     target_type=dict(type="str", required=True, choices=["NSGroup", "IPSet", "MACSet", "LogicalSwitch", "LogicalPort",
                                                          "VirtualNetworkInterface", "DirectoryGroup", "TransportNode"]),
-    value=dict(type="str", required=True),
+    value=dict(type="str"),
+    name=dict(type="str"),
 )
+# a member is given by id or by display name (manager.build_members, NsGroupAdapter)
+MEMBER_CHOICE = [["value", "name"]]
 
 NS_GROUP = Kind(
     "NSGroup",
@@ -78,6 +81,7 @@ NS_GROUP = Kind(
         Field("criteria", "membership_criteria", compare=canon_criteria, empty=[], type="list", elements="dict", options=CRITERIA_SPEC,
               convert=lambda value, path: build_criteria(value, path[:-len("criteria")]), export=export_criteria),
         Field("members", "members", compare=canon_members, empty=[], type="list", elements="dict", options=MEMBER_SPEC,
+              mutually_exclusive=MEMBER_CHOICE, required_one_of=MEMBER_CHOICE,
               convert=lambda value, path: build_members(value, path[:-len("members")]), export=export_members),
     ],
     identity="display_name",

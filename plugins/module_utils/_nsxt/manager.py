@@ -5,8 +5,9 @@
 Manager objects get server-chosen ids, so they are found by display name in their list.
 A section and its rules are written together (``create_with_rules`` / ``update_with_rules``
 / ``revise_with_rules``), so a partly applied section never exists. Rules name NSGroups, IPSets
-(``ipset:<name>``) and NSServices or NSServiceGroups (``service:<name>``) by display name; the
-names are resolved to ids with one list read per kind, before the first write.
+(``ipset:<name>``) and NSServices or NSServiceGroups (``service:<name>``) by display name, and
+NSGroup static members may name NSGroups, IPSets, logical switches and logical ports; the names are
+resolved to ids with one list read per kind named (``ManagerAdapter.named``), before the first write.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -35,10 +36,24 @@ SECTIONS = API + "/firewall/sections"
 IP_SETS = API + "/ip-sets"
 NS_SERVICES = API + "/ns-services"
 NS_SERVICE_GROUPS = API + "/ns-service-groups"
+LOGICAL_SWITCHES = API + "/logical-switches"
+LOGICAL_PORTS = API + "/logical-ports"
 DEFAULT_SECTION = "Default Layer3 Section"
 # the prefixes that name an IPSet (rule sources and destinations) and a service object (rule services)
 IPSET_PREFIX = "ipset:"
 SERVICE_PREFIX = "service:"
+# the collections whose objects a task may name by display name, by the type a reference gives them
+NAMED_COLLECTIONS = {
+    "NSGroup": NS_GROUPS,
+    "IPSet": IP_SETS,
+    "LogicalSwitch": LOGICAL_SWITCHES,
+    "LogicalPort": LOGICAL_PORTS,
+    "NSService": NS_SERVICES,
+    "NSServiceGroup": NS_SERVICE_GROUPS,
+}
+# the static member types an NSGroup may name by display name (a MACSet, a VNI, a directory group
+# or a transport node is named by id: the collection does not read their lists)
+NAMED_MEMBER_TYPES = ("NSGroup", "IPSet", "LogicalSwitch", "LogicalPort")
 
 
 # ---------------------------------------------------------------- NSGroups
@@ -77,13 +92,32 @@ def build_criteria(criteria, prefix):
 
 
 def build_members(members, prefix):
+    """Static ``members``: each by id (``value``) or by display name (``name``: the member carries
+    ``target_display_name`` and no ``value`` until the adapter resolves it, ``NsGroupAdapter.complete``)."""
     built = []
-    for member in members:
-        built.append({"resource_type": "NSGroupSimpleExpression", "target_type": member["target_type"], "target_property": "id",
-                      "op": "EQUALS", "value": member["value"]})
+    for index, member in enumerate(members):
+        option = "%smembers[%d]" % (prefix, index)
+        expression = {"resource_type": "NSGroupSimpleExpression", "target_type": member["target_type"], "target_property": "id", "op": "EQUALS"}
+        if member.get("name") is not None:
+            if member["target_type"] not in NAMED_MEMBER_TYPES:
+                raise ValidationError(option + ".name", "a %s member is given by id (value); names are for %s members"
+                                      % (member["target_type"], ", ".join(NAMED_MEMBER_TYPES)))
+            if not member["name"].strip() or len(member["name"]) > 255:
+                raise ValidationError(option + ".name", "a display name is 1 to 255 characters long")
+            expression["target_display_name"] = member["name"]
+        else:
+            if not (member.get("value") or "").strip():
+                raise ValidationError(option + ".value", "must not be empty")
+            expression["value"] = member["value"]
+        built.append(expression)
     if len(built) > 500:
         raise ValidationError(prefix + "members", "at most 500 static members")
     return built
+
+
+def member_by_name(member):
+    """Is this static member given by display name and not resolved to an id yet?"""
+    return member.get("value") is None and bool(member.get("target_display_name"))
 
 
 def _canon_tag_expression(expr):
@@ -102,7 +136,10 @@ def canon_criteria(value):
 
 
 def canon_members(value):
-    return tuple(sorted(json.dumps([m.get("target_type"), m.get("target_property") or "id", m.get("op") or "EQUALS", m.get("value")])
+    """Static members by id; one still named (a name the adapter could not resolve) compares by its
+    name, so it is never equal to a member by id."""
+    return tuple(sorted(json.dumps([m.get("target_type"), m.get("target_property") or "id", m.get("op") or "EQUALS",
+                                    {"name": m.get("target_display_name")} if member_by_name(m) else m.get("value")])
                         for m in value or []))
 
 
@@ -115,11 +152,30 @@ class ManagerAdapter(Adapter):
     def __init__(self, connection, kind, task, resource=None):
         super(ManagerAdapter, self).__init__(connection, kind, task, resource)
         self._listed = None
+        self._named = {}
 
     def list(self):
         if self._listed is None:
             self._listed = self.connection.list_all(self.base, params=self.list_params)
         return self._listed
+
+    def known(self, listed):
+        """Take ``listed`` as the collection's list (already read elsewhere, as an export has it); returns the adapter."""
+        self._listed = list(listed)
+        return self
+
+    def named(self, target_type):
+        """Display name -> ids (in list order) of the objects of ``target_type`` (a key of
+        ``NAMED_COLLECTIONS``) that other objects name: one list read per type and task, on the first
+        name of that type; the adapter's own collection is the list it already read."""
+        if target_type not in self._named:
+            path = NAMED_COLLECTIONS[target_type]
+            listed = self.list() if path == self.base and not self.list_params else self.connection.list_all(path)
+            found = {}
+            for obj in listed:
+                found.setdefault(obj.get("display_name"), []).append(obj["id"])
+            self._named[target_type] = found
+        return self._named[target_type]
 
     created_attribute = "_create_time"
 
@@ -147,7 +203,54 @@ class ManagerAdapter(Adapter):
 
 
 class NsGroupAdapter(ManagerAdapter):
+    """NSGroups. Static members given by name are resolved to ids while the task plans (``complete``:
+    one list read per type named), so that they compare by id with what the group holds; ``prepare``
+    fails the task before the first write when a name matches nothing (check mode warns) or more than
+    one object (check mode too)."""
+
     base = NS_GROUPS
+
+    def complete(self, name, desired, existing):
+        if any(member_by_name(m) for m in desired.get("members") or []):
+            desired = dict(desired, members=[self._resolved(m) for m in desired["members"]])
+        return super(NsGroupAdapter, self).complete(name, desired, existing)
+
+    def _resolved(self, member):
+        """A member by name as an id-based one when exactly one object has the name (else as it is)."""
+        if not member_by_name(member):
+            return member
+        ids = self.named(member["target_type"]).get(member["target_display_name"]) or []
+        if len(ids) != 1:
+            return member
+        resolved = dict((k, v) for k, v in member.items() if k != "target_display_name")
+        resolved["value"] = ids[0]
+        return resolved
+
+    def prepare(self, changes):
+        missing, names, ambiguous = [], {}, []
+        for change in changes:
+            if change.action not in ("create", "update"):
+                continue
+            prefix = change.declared.prefix if change.declared is not None else ""
+            for index, member in enumerate(change.body.get("members") or []):
+                if not member_by_name(member):
+                    continue
+                kind, name = member["target_type"], member["target_display_name"]
+                ids = self.named(kind).get(name) or []
+                what = "%s '%s': %smembers[%d]" % (self.kind.title, change.name, prefix, index)
+                if not ids:
+                    missing.append("%s names %s '%s'" % (what, kind, name))
+                    names.setdefault(kind, []).append(name)
+                else:
+                    ambiguous.append("%s: '%s' names %d objects (%s): rename all but one, or give the member's id (value)" % (
+                        what, name, len(ids), ", ".join("%s %s" % (kind, ident) for ident in ids)))
+        if ambiguous:
+            raise ValidationError("members", "a name is ambiguous; nothing was written: " + "; ".join(ambiguous))
+        if missing:
+            if not self.task.check_mode:
+                raise ValidationError("members", "no such %s; nothing was written: %s" % (" or ".join(sorted(names)), "; ".join(missing)))
+            for kind in sorted(names):
+                warn(self, missing_reference(kind, names[kind]))
 
     def create(self, change):
         body = dict(copy.deepcopy(change.body), display_name=change.name, resource_type=self.kind.name)
@@ -331,9 +434,6 @@ class SectionAdapter(ManagerAdapter):
     def __init__(self, connection, kind, task, resource=None):
         super(SectionAdapter, self).__init__(connection, kind, task, resource)
         self.list_params = {"type": task.get("section_type", "LAYER3")}
-        self._groups = None
-        self._ipsets = None
-        self._services = None
 
     def expand(self, obj):
         """A section with its rules (one read, for the section the task works on)."""
@@ -384,30 +484,10 @@ class SectionAdapter(ManagerAdapter):
         neighbour = index + 1 if operation == "before" else index - 1
         return 0 <= neighbour < len(order) and order[neighbour] == anchor
 
-    def _groups_by_name(self):
-        if self._groups is None:
-            self._groups = {}
-            for group in self.connection.list_all(NS_GROUPS):
-                self._groups.setdefault(group.get("display_name"), group["id"])
-        return self._groups
-
-    def _ipsets_by_name(self):
-        """Display name -> ids of the IPSets (one list read per task, on the first ``ipset:`` name)."""
-        if self._ipsets is None:
-            self._ipsets = {}
-            for ipset in self.connection.list_all(IP_SETS):
-                self._ipsets.setdefault(ipset.get("display_name"), []).append(ipset["id"])
-        return self._ipsets
-
-    def _services_by_name(self):
-        """Display name -> ``(kind, id)`` of the NSServices and NSServiceGroups (one list read of each
-        per task, on the first ``service:`` name)."""
-        if self._services is None:
-            self._services = {}
-            for kind, path in (("NSService", NS_SERVICES), ("NSServiceGroup", NS_SERVICE_GROUPS)):
-                for service in self.connection.list_all(path):
-                    self._services.setdefault(service.get("display_name"), []).append((kind, service["id"]))
-        return self._services
+    def _services_by_name(self, name):
+        """``(kind, id)`` of the NSServices and NSServiceGroups named ``name`` (one list read of each per
+        task, on the first ``service:`` name)."""
+        return [(kind, ident) for kind in ("NSService", "NSServiceGroup") for ident in self.named(kind).get(name) or []]
 
     @staticmethod
     def _by_name(ref):
@@ -420,12 +500,12 @@ class SectionAdapter(ManagerAdapter):
         An NSGroup name two groups share resolves to the first listed, as it always did."""
         name, kind = ref.get("target_display_name"), ref.get("target_type")
         if kind == "NSGroup":
-            found = [("NSGroup", self._groups_by_name()[name])] if name in self._groups_by_name() else []
+            found = [("NSGroup", ident) for ident in (self.named("NSGroup").get(name) or [])[:1]]
         elif kind == "IPSet":
-            found = [("IPSet", ident) for ident in self._ipsets_by_name().get(name, [])]
+            found = [("IPSet", ident) for ident in self.named("IPSet").get(name) or []]
         else:
             kind = "NSService or NSServiceGroup"
-            found = self._services_by_name().get(name, [])
+            found = self._services_by_name(name)
         if not found:
             return kind, "missing", None
         if len(found) > 1:

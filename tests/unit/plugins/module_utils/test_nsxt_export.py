@@ -27,7 +27,15 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.export
 )
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.ip_set import IP_SET
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.kinds import FIREWALL_SECTION, NS_GROUP, POLICY_GROUP, SECURITY_POLICY
-from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import SECTIONS, SectionAdapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.manager import (
+    IP_SETS,
+    LOGICAL_PORTS,
+    LOGICAL_SWITCHES,
+    NS_GROUPS,
+    SECTIONS,
+    NsGroupAdapter,
+    SectionAdapter,
+)
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.policy import POLICY_BASE, SecurityPolicyAdapter
 from ansible_collections.microseg.segmentation.plugins.modules import nsxt_info
 
@@ -38,8 +46,25 @@ KINDS = {"ip_set": IP_SET, "ns_group": NS_GROUP, "firewall_section": FIREWALL_SE
          "security_policy": SECURITY_POLICY}
 
 
+class Console:
+    """The lists an NSGroup export and nsxt_ns_group read to name static members (the lab's IP sets and
+    NSGroups, plus a logical switch and port), each read recorded."""
+
+    def __init__(self, lists=None):
+        self.lists = {IP_SETS: OBJECTS["ip_set"], NS_GROUPS: OBJECTS["ns_group"],
+                      LOGICAL_SWITCHES: [{"id": "ls-x1", "display_name": "cluster1-x1"}],
+                      LOGICAL_PORTS: [{"id": "lp-a", "display_name": "x1/service-a-0"}]}
+        self.lists.update(lists or {})
+        self.reads = []
+
+    def list_all(self, path, params=None):
+        self.reads.append(path)
+        return copy.deepcopy(self.lists[path])
+
+
 def exported(kind_name, objects=None, **kwargs):
     objects = OBJECTS[kind_name] if objects is None else objects
+    kwargs.setdefault("connection", Console())
     return export(kind_name, KINDS[kind_name], objects, ordered=kwargs.pop("ordered", objects), **kwargs)
 
 
@@ -58,15 +83,19 @@ def planned_values(kind_name, item):
     return dict((k, v) for k, v in result.validated_parameters.items() if v is not None)
 
 
-def planned(kind_name, entry, item, existing, owner=None, adopt=True):
-    """The change applying ``item`` to ``existing`` plans, as the list form with ``entry``'s options would."""
+def planned(kind_name, entry, item, existing, owner=None, adopt=True, console=None):
+    """The change applying ``item`` to ``existing`` plans, as the list form with ``entry``'s options would
+    (an NSGroup's member names resolved by its adapter, from ``console``)."""
     kind = KINDS[kind_name]
     values = planned_values(kind_name, item)
     options = dict(entry["options"])
     owner = options.pop("owner", owner)
     task = Task(options, ownership=Ownership(NsxtTags(), owner=owner, adopt=adopt))
     desired = kind.build(values, "", task)
-    desired["tags"] = task.ownership.tags(item["name"], desired.get("tags"), existing)
+    if kind_name == "ns_group":
+        desired = NsGroupAdapter(console or Console(), kind, task).complete(item["name"], desired, existing)
+    else:
+        desired["tags"] = task.ownership.tags(item["name"], desired.get("tags"), existing)
     return plan(kind, item.get("id") or item["name"], desired, existing, "present")
 
 
@@ -245,9 +274,7 @@ def test_a_group_comes_in_an_entry_after_the_groups_it_contains():
     entries, dummy, notes = exported("ns_group")
     position = dict((i["name"], index) for index, e in enumerate(entries) for i in e["items"])
     assert position["bf-tier"] > position["bf-web"]
-    # static members are ids: the export says it applies to this NSX Manager only
-    assert notes == ["NSGroup 'bf-tier': nsxt_ns_group names static members by id, so its export applies to this NSX Manager only "
-                     "(members of another one have other ids)"]
+    assert notes == []  # its members are named: the export applies to another NSX Manager too
     chain = [{"id": "g%d" % n, "display_name": "g%d" % n, "members": [
         {"resource_type": "NSGroupSimpleExpression", "target_type": "NSGroup", "target_property": "id", "op": "EQUALS", "value": "g%d" % (n - 1)}]
         if n else []} for n in range(3, -1, -1)]
@@ -256,6 +283,58 @@ def test_a_group_comes_in_an_entry_after_the_groups_it_contains():
     policy_entries, dummy, dummy2 = exported("policy_group")
     position = dict((i["name"], index) for index, e in enumerate(policy_entries) for i in e["items"])
     assert position["BF all"] > max(position["bf-pweb"], position["bf-pnet"])
+
+
+def _member(target_type, value):
+    return {"resource_type": "NSGroupSimpleExpression", "target_type": target_type, "target_property": "id", "op": "EQUALS", "value": value}
+
+
+def test_static_members_are_exported_by_name_read_once_per_type_and_only_when_a_group_has_them():
+    console = Console()
+    entries, dummy, notes = exported("ns_group", connection=console)
+    tier = next(i for e in entries for i in e["items"] if i["name"] == "bf-tier")
+    assert tier["members"] == [{"target_type": "NSGroup", "name": "bf-web"}, {"target_type": "IPSet", "name": "bf-office"}]
+    # the NSGroups are the list the export was given; the IP sets one read
+    assert console.reads == [IP_SETS] and notes == []
+    console = Console()
+    entries, dummy, notes = exported("ns_group", [o for o in OBJECTS["ns_group"] if not o.get("members")], connection=console)
+    assert entries and console.reads == []
+
+
+def test_a_member_without_a_unique_name_stays_by_id_with_a_note_and_every_export_writes_nothing_back():
+    ipsets = OBJECTS["ip_set"] + [{"id": "ip-t1", "display_name": "twice"}, {"id": "ip-t2", "display_name": "twice"}]
+    console = Console({IP_SETS: ipsets})
+    group = {"id": "g-mixed", "display_name": "mixed", "members": [
+        _member("IPSet", "ip-t1"), _member("MACSet", "mac-1"), _member("LogicalPort", "lp-a"), _member("LogicalSwitch", "ls-x1"),
+        _member("IPSet", "9494751e-1f34-4b46-9ef1-b5399fb7d4cb")]}
+    entries, skipped, notes = exported("ns_group", [group], ordered=OBJECTS["ns_group"] + [group], connection=console)
+    assert not skipped
+    item = entries[0]["items"][0]
+    assert item["members"] == [{"target_type": "IPSet", "value": "ip-t1"}, {"target_type": "MACSet", "value": "mac-1"},
+                               {"target_type": "LogicalPort", "name": "x1/service-a-0"}, {"target_type": "LogicalSwitch", "name": "cluster1-x1"},
+                               {"target_type": "IPSet", "name": "bf-office"}]
+    assert sorted(console.reads) == sorted([IP_SETS, LOGICAL_PORTS, LOGICAL_SWITCHES])
+    assert notes == ["NSGroup 'mixed': its members IPSet ip-t1, MACSet mac-1 are given by id (their type has no display name "
+                     "nsxt_ns_group resolves, or it is not unique), so its export applies to this NSX Manager only (objects of another "
+                     "one have other ids)"]
+    change = planned("ns_group", entries[0], item, group, console=console, adopt=False)
+    assert change.action == "none", change.fields
+
+
+def test_without_a_connection_members_are_exported_by_id_with_a_note():
+    entries, dummy, notes = exported("ns_group", connection=None)
+    tier = next(i for e in entries for i in e["items"] if i["name"] == "bf-tier")
+    assert [m.get("value") for m in tier["members"]] == [m["value"] for m in next(o for o in OBJECTS["ns_group"] if o["display_name"] == "bf-tier")["members"]]
+    assert len(notes) == 1 and notes[0].startswith("NSGroup 'bf-tier': its members NSGroup ") and "no display name of theirs was read" in notes[0]
+
+
+def test_an_exported_group_names_the_members_of_another_console_by_their_ids_there():
+    entries, dummy, dummy2 = exported("ns_group")
+    entry, item = next((e, i) for e in entries for i in e["items"] if i["name"] == "bf-tier")
+    other = Console({IP_SETS: [{"id": "ip-there", "display_name": "bf-office"}], NS_GROUPS: [{"id": "g-there", "display_name": "bf-web"}]})
+    change = planned("ns_group", entry, item, None, console=other)
+    assert change.action == "create"
+    assert sorted((m["target_type"], m["value"]) for m in change.body["members"]) == [("IPSet", "ip-there"), ("NSGroup", "g-there")]
 
 
 def test_objects_of_two_owners_go_to_two_entries_each_with_its_owner():
@@ -449,6 +528,16 @@ def test_nsxt_info_without_export_reads_no_version_and_an_unreadable_version_is_
     assert "exports" not in result and "version" not in result and ("GET", "/api/v1/upgrade/summary") not in connection.calls
     result = nsxt_info.execute(FakeModule(PARAMS), connection, None)
     assert "version" not in result and len(result["exports"]) == 3 and result["skipped"][0]["name"] == "Default Layer3 Section"
+
+
+def test_nsxt_info_exports_nsgroup_members_by_name_with_one_read_of_each_other_type():
+    groups = copy.deepcopy(OBJECTS["ns_group"])
+    connection = FakeNsx({NS_GROUPS: groups, IP_SETS: OBJECTS["ip_set"]})
+    result = nsxt_info.execute(FakeModule(dict(PARAMS, kind="ns_group", name="bf-tier")), connection, None)
+    assert [i["members"] for e in result["exports"] for i in e["items"]] == [
+        [{"target_type": "NSGroup", "name": "bf-web"}, {"target_type": "IPSet", "name": "bf-office"}]]
+    assert "warnings" not in result and result["objects"][0]["members"] == groups[2]["members"]
+    assert connection.calls == [("LIST", NS_GROUPS), ("LIST", IP_SETS), ("GET", "/api/v1/upgrade/summary")]
 
 
 def test_nsxt_info_reads_the_manager_inventory_as_plain_lists():
