@@ -7,8 +7,8 @@ the lab's settings and this checkout's collection (``Lab.playbook_env``).
 
 The demo in check mode (``--check``) runs on an empty lab of its own (the demo's NSX and Secure
 Workload objects are global, so the session's lab may already hold them): it must run to the end,
-report changes, and write nothing (the lab's request counters). After a real run, check mode
-predicts no change and assumes nothing.
+report changes, and write nothing (the lab's request counters). After the two real runs on the
+session's lab, check mode predicts no change and assumes nothing.
 """
 
 from __future__ import annotations
@@ -39,20 +39,28 @@ def tail(output: str) -> str:
     return '\n'.join(output.splitlines()[-TAIL_LINES:])
 
 
-def test_demo_is_idempotent(lab, tmp_path: Path) -> None:
+@pytest.fixture(scope='module')
+def demo_twice(lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The demo run twice on the session's lab: the outputs of both runs (each must succeed)."""
+    logs = tmp_path_factory.mktemp('demo')
+    outputs = []
+    for run in (1, 2):
+        rc, output = run_demo(lab, logs / ('demo-run%d.log' % run))
+        if rc != 0:
+            pytest.fail('run %d of %s failed: rc=%d\n%s' % (run, PLAYBOOK, rc, tail(output)), pytrace=False)
+        outputs.append(output)
+    return outputs[0], outputs[1]
+
+
+def test_demo_is_idempotent(demo_twice) -> None:
     """First run: rc 0 and changes on every host; second run: rc 0 and changed=0 on every host."""
-    first_rc, first_output = run_demo(lab, tmp_path / 'demo-run1.log')
-    if first_rc != 0:
-        pytest.fail('first run of %s failed: rc=%d\n%s' % (PLAYBOOK, first_rc, tail(first_output)), pytrace=False)
+    first_output, second_output = demo_twice
     first = parse_recap(first_output)
     assert first, 'no PLAY RECAP in the first run:\n%s' % tail(first_output)
     for host, counters in first.items():
         assert counters.get('failed', 0) == 0 and counters.get('unreachable', 0) == 0, (host, counters)
         assert counters.get('changed', 0) > 0, 'first run changed nothing on %s: %s' % (host, counters)
 
-    second_rc, second_output = run_demo(lab, tmp_path / 'demo-run2.log')
-    if second_rc != 0:
-        pytest.fail('second run of %s failed: rc=%d\n%s' % (PLAYBOOK, second_rc, tail(second_output)), pytrace=False)
     second = parse_recap(second_output)
     assert second, 'no PLAY RECAP in the second run:\n%s' % tail(second_output)
     assert set(second) == set(first), (first, second)
@@ -151,12 +159,11 @@ def test_demo_check_mode_on_an_empty_lab_runs_to_the_end_and_writes_nothing(empt
         assert counters['total'] > 0, '%s: the check-mode run read nothing' % product
 
 
-def test_demo_check_mode_after_a_real_run_predicts_no_change(empty_lab, tmp_path: Path) -> None:
-    """Once the demo ran, ``--check`` finds everything: no change, nothing assumed, every flow check evaluated."""
-    rc, output = run_playbook(['-i', INVENTORY, PLAYBOOK], empty_lab.playbook_env(), tmp_path / 'demo-run.log', RUN_TIMEOUT)
-    if rc != 0:
-        pytest.fail('%s failed: rc=%d\n%s' % (PLAYBOOK, rc, tail(output)), pytrace=False)
-    rc, output = run_playbook(['-i', INVENTORY, PLAYBOOK, '--check'], empty_lab.playbook_env(), tmp_path / 'demo-check.log', RUN_TIMEOUT)
+def test_demo_check_mode_after_a_real_run_predicts_no_change(lab, demo_twice, tmp_path: Path) -> None:
+    """Once the demo ran (on the session's lab), ``--check`` finds everything: no change, nothing assumed,
+    every flow check evaluated."""
+    del demo_twice
+    rc, output = run_playbook(['-i', INVENTORY, PLAYBOOK, '--check'], lab.playbook_env(), tmp_path / 'demo-check.log', RUN_TIMEOUT)
     if rc != 0:
         pytest.fail('%s --check after a run failed: rc=%d\n%s' % (PLAYBOOK, rc, tail(output)), pytrace=False)
     recap = parse_recap(output)
