@@ -73,18 +73,6 @@ def entry(module, options, items, secrets=None):
     return out
 
 
-def export_entry(module, options, kind, objects, keys=None, scheme=None, dropped_tags=None):
-    """An export entry for ``objects`` of one kind; ``keys(obj)`` and ``dropped_tags(obj)`` as in
-    :func:`export_item`."""
-    items, secrets = [], []
-    for obj in objects:
-        item, hidden = export_item(kind, obj, keys=keys(obj) if keys else None, scheme=scheme,
-                                   dropped_tags=dropped_tags(obj) if dropped_tags else ())
-        items.append(item)
-        secrets.extend("%s.%s" % (item.get("name") or item.get("id"), option) for option in hidden)
-    return entry(module, options, items, secrets)
-
-
 def owner_of(obj, scheme):
     """The owner of a managed object (``DEFAULT_OWNER`` when it carries no owner tag), or None when the
     collection does not manage it."""
@@ -95,21 +83,29 @@ def owner_of(obj, scheme):
     return owners[0] if owners else DEFAULT_OWNER
 
 
-def export_entries(module, options, kind, objects, keys=None, scheme=None, dropped_tags=None):
-    """The export entries of ``objects`` of one kind and placement: one per owner, so that applying
-    them keeps every object with its owner (its ``options`` carry ``owner``); the objects the
-    collection does not manage come first, in an entry without ``owner``, taken over by the owner of
-    the task that applies it. Without a tag scheme (Secure Workload) there is one entry."""
-    if scheme is None:
-        return [export_entry(module, options, kind, objects, keys=keys)] if objects else []
+def entries_by_owner(module, options, exported, scheme):
+    """The entries of ``exported`` ``(obj, item, secret options)`` triples of one placement: one per owner,
+    so that applying them keeps every object with its owner (its ``options`` carry ``owner``); the
+    objects the collection does not manage come first, in an entry without ``owner``, taken over by the
+    owner of the task that applies it. Without a tag scheme (Secure Workload) there is one entry."""
     by_owner = {}
+    for obj, item, hidden in exported:
+        owned = by_owner.setdefault(owner_of(obj, scheme) if scheme is not None else None, ([], []))
+        owned[0].append(item)
+        owned[1].extend("%s.%s" % (item.get("name") or item.get("id"), option) for option in hidden)
+    return [entry(module, dict(options, owner=owner) if owner is not None else dict(options), items, secrets)
+            for owner, (items, secrets) in sorted(by_owner.items(), key=lambda pair: (pair[0] is not None, pair[0] or ""))]
+
+
+def export_entries(module, options, kind, objects, keys=None, scheme=None, dropped_tags=None):
+    """The export entries of ``objects`` of one kind and placement (:func:`entries_by_owner`);
+    ``keys(obj)`` and ``dropped_tags(obj)`` as in :func:`export_item`."""
+    exported = []
     for obj in objects:
-        by_owner.setdefault(owner_of(obj, scheme), []).append(obj)
-    entries = []
-    for owner in sorted(by_owner, key=lambda o: (o is not None, o or "")):
-        placed = dict(options, owner=owner) if owner is not None else dict(options)
-        entries.append(export_entry(module, placed, kind, by_owner[owner], keys=keys, scheme=scheme, dropped_tags=dropped_tags))
-    return entries
+        item, hidden = export_item(kind, obj, keys=keys(obj) if keys else None, scheme=scheme,
+                                   dropped_tags=dropped_tags(obj) if dropped_tags else ())
+        exported.append((obj, item, hidden))
+    return entries_by_owner(module, options, exported, scheme)
 
 
 def skipped(kind_name, name, reason):

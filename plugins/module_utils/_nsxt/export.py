@@ -33,7 +33,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.export import entry, export_item, owner_of, skipped
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.export import entries_by_owner, export_item, skipped
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import plan
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._nsxt.common import NsxtTags, format_service
@@ -500,14 +500,8 @@ def _keys(kind_name, obj):
 
 
 def _by_owner(module, options, exported):
-    """Entries of ``(obj, item)`` pairs of one placement, one per owner: the objects the collection does
-    not manage first (without ``owner``: the applying task's owner takes them), then each owner's
-    (``owner`` in the options, so that applying keeps every object with its owner)."""
-    by_owner = {}
-    for obj, item in exported:
-        by_owner.setdefault(owner_of(obj, NsxtTags()), []).append(item)
-    return [entry(module, dict(options, owner=owner) if owner is not None else dict(options), by_owner[owner])
-            for owner in sorted(by_owner, key=lambda o: (o is not None, o or ""))]
+    """The entries of ``(obj, item)`` pairs of one placement, one per owner (``_core/export.py``)."""
+    return entries_by_owner(module, options, [(obj, item, ()) for obj, item in exported], NsxtTags())
 
 
 def export(kind_name, kind, objects, domain="default", section_type="LAYER3", ordered=None, include_system=False, connection=None):
