@@ -56,6 +56,17 @@ options:
       - If not set, E(PRISMA_TIMEOUT) is used.
     type: int
     default: 30
+  retries:
+    description:
+      - How many times a request that failed on the way is retried (a dropped or refused connection,
+        HTTP 429, 502, 503 or 504) before the task fails, with exponential backoff.
+      - An endpoint that has not answered once during the task (a wrong address or port, a console that
+        is down, a host name that does not resolve) is retried at most twice, half a second apart, so
+        the task fails within a few seconds with a message naming the URL. A TCP connection attempt
+        waits at most 5 seconds (or O(timeout) if lower).
+      - If not set, E(PRISMA_RETRIES) is used.
+    type: int
+    default: 5
 requirements:
   - requests
   - netaddr

@@ -552,3 +552,29 @@ def test_validate_certs_false_warns_once_on_every_product(lab, client, namespace
         warnings = [w for w in results[name].get('warnings') or [] if 'validate_certs is false' in w]
         assert len(warnings) == 1, results[name]
     assert not [w for w in results['verified'].get('warnings') or [] if 'validate_certs' in w]
+
+
+def test_refused_endpoint_fails_fast_naming_the_url_for_every_product(lab, tmp_path):
+    """A wrong port: each product's task fails after two quick retries, naming the URL it tried."""
+    import socket
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    tasks = [
+        {'name': 'Prisma', 'ignore_errors': True, 'register': 'prisma',
+         'microseg.segmentation.prisma_info': {'api_url': 'https://127.0.0.1:%d' % port, 'namespace': '/acme', 'kind': 'namespace'}},
+        {'name': 'NSX', 'ignore_errors': True, 'register': 'nsxt',
+         'microseg.segmentation.nsxt_info': {'host': '127.0.0.1:%d' % port, 'kind': 'ns_group'}},
+        {'name': 'Secure Workload', 'ignore_errors': True, 'register': 'sw',
+         'microseg.segmentation.secure_workload_info': {'url': 'https://127.0.0.1:%d' % port, 'kind': 'scope'}},
+        {'name': 'Keep', 'ansible.builtin.copy': {'content': '{{ [prisma, nsxt, sw] | to_json }}', 'dest': str(tmp_path / 'r.json'),
+                                                  'mode': '0600'}},
+    ]
+    rc, out = run_tasks(lab, tmp_path, tasks)
+    assert rc == 0, out
+    results = json.loads((tmp_path / 'r.json').read_text())
+    for result, path in zip(results, ['/namespaces', '/api/v1/ns-groups', '/openapi/v1/app_scopes']):
+        assert result['failed'], result
+        assert result['msg'].startswith('cannot reach https://127.0.0.1:%d%s' % (port, path)), result['msg']
+        assert ': connection refused (3 attempts in ' in result['msg'], result['msg']

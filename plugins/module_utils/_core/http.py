@@ -19,9 +19,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import email.utils
+import errno
 import json
 import os
 import random
+import socket
 import ssl
 import threading
 import time
@@ -43,6 +45,14 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 MASK = "********"
+# An endpoint that has not answered once during a task (a wrong address or port, a console that is down)
+# is retried this many times only, after FIRST_CONTACT_DELAY seconds each, so that the task fails in a
+# second or two instead of after the whole backoff. Once it has answered, a refused connection is a
+# server restarting, and has every retry. A TCP connection is given at most CONNECT_TIMEOUT seconds.
+FIRST_CONTACT_RETRIES = 2
+FIRST_CONTACT_DELAY = 0.5
+CONNECT_TIMEOUT = 5
+_UNREACHABLE_ERRNOS = frozenset((errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL))
 
 
 # (name, importable, import traceback) of the library every REST module needs; see _core/runner.py
@@ -126,6 +136,30 @@ def check_ca_path(ca_path, option="ca_path"):
         raise ApiError("%s: '%s' cannot be read" % (option, ca_path))
 
 
+def _unreachable_reason(exc):
+    """Why a connection could not be set up at all (refused, no route, an unknown host name, no answer
+    to the connection attempt), or None for a failure after it was set up (a dropped connection, a
+    read timeout)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "no answer to the connection attempt within %d s" % CONNECT_TIMEOUT
+    if isinstance(exc, requests.exceptions.Timeout):
+        return None
+    seen = set()
+    todo = [exc]
+    while todo:
+        cause = todo.pop()
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return "the host name does not resolve (%s)" % (cause.strerror or cause)
+        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE_ERRNOS:
+            return "%s" % (os.strerror(cause.errno).lower(),)
+        todo.extend([cause.__cause__, cause.__context__] + [a for a in getattr(cause, "args", ()) if isinstance(a, BaseException)])
+        todo.append(getattr(cause, "reason", None) if isinstance(getattr(cause, "reason", None), BaseException) else None)
+    return None
+
+
 def _retry_after_seconds(header_value):
     if not header_value:
         return None
@@ -191,6 +225,8 @@ class HttpClient:
             self.session.cert = client_cert
         self._lock = threading.Lock()
         self.stats = {"reads": 0, "writes": 0, "retries": 0}
+        # True once the endpoint has answered (any status): a refused connection after that is a restart
+        self.answered = False
 
     def add_secret(self, secret):
         if secret:
@@ -238,7 +274,7 @@ class HttpClient:
                 if self.signer is not None:
                     self.signer(prepared)
                 settings = self.session.merge_environment_settings(prepared.url, {}, None, self.verify, cert)
-                resp = self.session.send(prepared, timeout=self.timeout, **settings)
+                resp = self.session.send(prepared, timeout=(min(self.timeout, CONNECT_TIMEOUT), self.timeout), **settings)
             except requests.exceptions.SSLError as exc:
                 if _certificate_rejected(exc):
                     raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url) from exc
@@ -251,12 +287,24 @@ class HttpClient:
                 raise ApiError(redact("TLS error talking to %s: %s" % (url, exc), self.secrets), method=method, url=url,
                                retryable=True) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                if retryable and self._may_retry(attempt, started):
+                unreachable = None if self.answered else _unreachable_reason(exc)
+                if unreachable is None and retryable and self._may_retry(attempt, started):
                     self.sleep(self._delay(attempt, None))
                     attempt += 1
                     self._count("retries")
                     continue
-                raise ApiError(redact("cannot reach %s: %s" % (url, exc), self.secrets), method=method, url=url, retryable=True) from exc
+                if unreachable is not None and attempt < min(self.retries, FIRST_CONTACT_RETRIES):
+                    self.sleep(FIRST_CONTACT_DELAY)
+                    attempt += 1
+                    self._count("retries")
+                    continue
+                if unreachable is not None:
+                    message = "cannot reach %s: %s (%d attempt%s in %.1f s, no answer from %s during this task)" % (
+                        url, unreachable, attempt + 1, "s" if attempt else "", time.time() - started, self.base_url)
+                else:
+                    message = "cannot reach %s: %s" % (url, exc)
+                raise ApiError(redact(message, self.secrets), method=method, url=url, retryable=True) from exc
+            self.answered = True
             if resp.status_code in RETRY_STATUSES and retryable and self._may_retry(attempt, started):
                 self.sleep(self._delay(attempt, _retry_after_seconds(resp.headers.get("Retry-After"))))
                 attempt += 1

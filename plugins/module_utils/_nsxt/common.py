@@ -31,6 +31,7 @@ def nsxt_argument_spec():
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["NSXT_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["NSXT_CA_PATH"])),
         timeout=dict(type="int", default=60, fallback=(env_fallback, ["NSXT_TIMEOUT"])),
+        retries=dict(type="int", default=5, fallback=(env_fallback, ["NSXT_RETRIES"])),
     )
 
 
@@ -63,6 +64,7 @@ class NsxtConnection(Connection):
             validate_certs=params.get("validate_certs", True),
             ca_path=params.get("ca_path"),
             timeout=params.get("timeout") or 60,
+                retries=5 if params.get("retries") is None else max(0, params["retries"]),
             client_cert=cert,
             error_parser=parse_nsxt_error,
             secrets=[params.get("password")],

@@ -38,6 +38,7 @@ def prisma_argument_spec():
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["PRISMA_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["PRISMA_CA_PATH"])),
         timeout=dict(type="int", default=30, fallback=(env_fallback, ["PRISMA_TIMEOUT"])),
+        retries=dict(type="int", default=5, fallback=(env_fallback, ["PRISMA_RETRIES"])),
     )
 
 
@@ -105,6 +106,7 @@ class PrismaConnection(Connection):
                 validate_certs=params.get("validate_certs", True),
                 ca_path=ca_path,
                 timeout=params.get("timeout") or 30,
+                retries=5 if params.get("retries") is None else max(0, params["retries"]),
                 error_parser=parse_prisma_errors,
                 secrets=[params.get("token")],
             )

@@ -33,6 +33,7 @@ def sw_argument_spec():
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["SW_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["SW_CA_PATH"])),
         timeout=dict(type="int", default=60, fallback=(env_fallback, ["SW_TIMEOUT"])),
+        retries=dict(type="int", default=5, fallback=(env_fallback, ["SW_RETRIES"])),
     )
 
 
@@ -57,6 +58,7 @@ class SwConnection(Connection):
             validate_certs=params.get("validate_certs", True),
             ca_path=params.get("ca_path"),
             timeout=params.get("timeout") or 60,
+                retries=5 if params.get("retries") is None else max(0, params["retries"]),
             error_parser=parse_sw_error,
             secrets=[params["api_secret"]],
             signer=Signer(params["api_key"], params["api_secret"]),

@@ -71,6 +71,52 @@ def test_connection_error_is_retried_for_reads_then_reported():
     assert len(sleeps) == 2
 
 
+def _closed_port():
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_endpoint_that_never_answered_fails_after_two_quick_retries_naming_the_url(method):
+    url = "https://127.0.0.1:%d" % _closed_port()
+    sleeps = []
+    http = HttpClient(url, sleep=sleeps.append, retries=5, validate_certs=False)
+    with pytest.raises(ApiError) as err:
+        http.request(method, "/networkrulesetpolicies", body={"name": "x"} if method == "POST" else None)
+    # a refused connection sent nothing: even a create is tried again, but only twice, half a second apart
+    assert sleeps == [0.5, 0.5]
+    assert http.stats["retries"] == 2
+    assert err.value.message.startswith("cannot reach %s/networkrulesetpolicies: connection refused (3 attempts in " % url)
+    assert "no answer from %s during this task" % url in err.value.message
+    assert err.value.url == url + "/networkrulesetpolicies"
+
+
+def test_quick_give_up_respects_fewer_retries():
+    sleeps = []
+    with pytest.raises(ApiError, match=r"connection refused \(1 attempt in "):
+        HttpClient("http://127.0.0.1:%d" % _closed_port(), sleep=sleeps.append, retries=0).request("GET", "/x")
+    assert sleeps == []
+
+
+def test_refused_after_the_endpoint_answered_is_a_restart_and_has_every_retry(server):
+    url, script = server
+    script.answers = [(200, {}, [])]
+    sleeps = []
+    http = client(url, sleeps, retries=4)
+    http.request("GET", "/things")
+    assert http.answered
+    # the server goes away (a console restarting): the next read uses the whole backoff
+    http.base_url = "http://127.0.0.1:%d" % _closed_port()
+    with pytest.raises(ApiError, match="cannot reach") as err:
+        http.request("GET", "/things")
+    assert len(sleeps) == 4
+    assert "during this task" not in err.value.message
+
+
 def test_redact_walks_nested_values():
     assert redact({"a": ["x-secret-y", {"b": "secret"}]}, ["secret"]) == {"a": ["x-********-y", {"b": "********"}]}
 
