@@ -64,7 +64,7 @@ class NsxtConnection(Connection):
             validate_certs=params.get("validate_certs", True),
             ca_path=params.get("ca_path"),
             timeout=params.get("timeout") or 60,
-                retries=5 if params.get("retries") is None else max(0, params["retries"]),
+            retries=5 if params.get("retries") is None else max(0, params["retries"]),
             client_cert=cert,
             error_parser=parse_nsxt_error,
             secrets=[params.get("password")],
@@ -149,7 +149,7 @@ OWNER_SCOPE = "managed-scope"
 
 
 class NsxtTags(TagScheme):
-    """NSX tags are ``{scope, tag}`` mappings; the owner tag keeps the scope 1.0.0 gave ``purge_scope``."""
+    """NSX tags are ``{scope, tag}`` mappings; the owner tag keeps the scope pre-release builds gave ``purge_scope``."""
 
     key = "tags"
     managed = MANAGED_TAG
