@@ -574,7 +574,7 @@ def test_refused_endpoint_fails_fast_naming_the_url_for_every_product(lab, tmp_p
     rc, out = run_tasks(lab, tmp_path, tasks)
     assert rc == 0, out
     results = json.loads((tmp_path / 'r.json').read_text())
-    for result, path in zip(results, ['/namespaces', '/api/v1/ns-groups', '/openapi/v1/app_scopes']):
+    for result, path in zip(results, ['/namespaces', '/api/v1/ns-groups', '/openapi/v1/app_scopes'], strict=True):
         assert result['failed'], result
         assert result['msg'].startswith('cannot reach https://127.0.0.1:%d%s' % (port, path)), result['msg']
         assert ': connection refused (3 attempts in ' in result['msg'], result['msg']
