@@ -17,6 +17,9 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
+    details:
+      - The diff shows each changed object as the module's options (YAML text, secrets masked), each rule of a rule list
+        whole on one line, name first; in the list form one diff per changed object.
 """
 
     # The same for the modules that only read.

@@ -5,8 +5,9 @@
 A product declares a ``Kind`` (the API attributes a module manages and how each one is
 compared) and an adapter that can find, list, create, update and delete objects. The engine
 compares only what the user set, after normalising, plans the one write each object needs,
-predicts the result for check mode, builds ``before``/``after`` with secrets masked, and runs
-the writes of a list form concurrently (bounded).
+predicts the result for check mode, builds ``before``/``after`` in the module's option form
+with secrets masked (``_core/diff.py``), and runs the writes of a list form concurrently
+(bounded).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +17,7 @@ __metaclass__ = type
 import copy
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.diff import readable_diff
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, MASK
 
@@ -192,14 +194,6 @@ class Kind:
                 masked[api] = MASK
         return masked
 
-    def view(self, obj):
-        """The managed attributes of an object (for diffs), secrets masked."""
-        if obj is None:
-            return {}
-        keys = [self.identity] + [f.api for f in self.fields]
-        shown = dict((k, obj.get(k)) for k in keys if k in obj)
-        return self.mask(shown)
-
 
 class Declared:
     """One object a task declares: its key, the API attributes it asks for, its state, and the
@@ -303,16 +297,9 @@ def plan(kind, name, desired, existing, state, declared=None):
     return Change("update", name, existing=existing, body=body, fields=changed, declared=declared)
 
 
-def diff_of(kind, change):
-    """``{before, after}`` for one change, secrets masked."""
-    before = kind.view(change.existing)
-    if change.action == "delete":
-        after = {}
-    elif change.action == "none":
-        after = before
-    else:
-        after = kind.view(change.result if change.result is not None else change.body)
-    return {"before": before, "after": after, "before_header": change.name, "after_header": change.name}
+def diff_of(kind, change, adapter=None):
+    """``{before, after}`` for one change: the module's options as YAML text, secrets masked (``_core/diff.py``)."""
+    return readable_diff(kind, change, adapter)
 
 
 class Reconciler:
@@ -392,7 +379,7 @@ class Reconciler:
         result["object"] = self.kind.mask(obj) if obj is not None else {}
         result["id"] = self.adapter.object_id(obj if obj is not None else change.existing)
         if want_diff:
-            result["diff"] = diff_of(self.kind, change)
+            result["diff"] = diff_of(self.kind, change, self.adapter)
         self._report_conflicts([change], result)
         self._report_duplicates(removals, result)
         return result
@@ -586,7 +573,7 @@ class Reconciler:
             ],
         }
         if want_diff:
-            result["diff"] = [diff_of(self.kind, c) for c in done]
+            result["diff"] = [diff_of(self.kind, c, self.adapter) for c in done]
         self._report_conflicts(changes, result)
         if failed:
             result["failed_objects"] = [dict(name=c.name, action=c.action, **c.error.to_result()) for c in failed]

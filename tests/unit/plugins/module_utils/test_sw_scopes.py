@@ -5,6 +5,7 @@ against a fake connection that records every request."""
 import copy
 
 import pytest
+import yaml
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Field, Kind, ReconcileError, Reconciler
@@ -320,7 +321,7 @@ def test_clusters_are_created_updated_in_place_and_purged():
     assert [w[:2] for w in writes] == [("DELETE", "/clusters/" + "c2" * 12), ("DELETE", "/clusters/" + "c3" * 12),
                                        ("PUT", "/clusters/" + "c1" * 12), ("POST", "/applications/%s/clusters" % WS["id"])]
     assert writes[2][2] == {"description": "web and proxies"}
-    assert sorted(c["name"] for c in result["diff"]["before"]["clusters"]) == ["db", "old", "web"]
+    assert sorted(c["name"] for c in yaml.safe_load(result["diff"]["before"])["clusters"]) == ["db", "old", "web"]
 
 
 def test_purging_a_cluster_a_policy_uses_fails_before_any_write():
