@@ -51,6 +51,23 @@ options:
       - With V(false) the task reports the mismatches in RV(mismatches) and succeeds.
     type: bool
     default: true
+  report:
+    description:
+      - Write the result as one self-contained HTML page to this path, on the host the module runs on (the
+        controller for a local connection), and return the path in RV(report).
+      - The page has a header (the product, where the check looked, the time of the check and the summary), a legend,
+        one matrix per service with the sources as rows and the destinations as columns, each flow coloured by its
+        verdict and marked MISMATCH when it is not O(flows[].expect), the deciding rules on hover, and below it the
+        list of every flow with its deciding rules written out.
+      - The page has no script and loads nothing (inline CSS, a Content-Security-Policy that forbids the rest);
+        every name from the product or the task is escaped.
+      - Missing directories are created; the file is replaced atomically (a temporary file beside it, then a rename).
+        A relative path is relative to the module's working directory; give an absolute one.
+      - The report is written when the flows were evaluated, mismatches included (the task fails after writing
+        it), and in check mode too, since the product is only read; a check-mode run that cannot evaluate the flows
+        writes a page that says so. Writing it does not count as a change. When the task fails before the flows
+        are evaluated, no report is written.
+    type: path
 notes:
   - "In check mode, when what the flows need does not exist yet (a namespace, group, scope or workspace an earlier task
     of the play would create), the flows are not evaluated: the task is skipped with a warning, and returns empty

@@ -123,6 +123,11 @@ counts:
   description: C(total), C(checked), C(as_expected), C(mismatched) and C(allowed) flows.
   returned: always
   type: dict
+report:
+  description: The absolute path of the HTML flow report, when O(report) is given.
+  returned: when O(report) is given
+  type: str
+  sample: /srv/reports/flows.html
 """
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck
@@ -138,6 +143,11 @@ class NsxtFlowCheck(FlowCheck):
         api=dict(type="str", choices=["manager", "policy"], default="manager"),
         domain=dict(type="str", default="default"),
     )
+    product = "VMware NSX-T distributed firewall"
+
+    def report_context(self, params):
+        return [("NSX Manager", params["host"]), ("API", params["api"]),
+                ("Domain", params["domain"] if params["api"] == "policy" else None)]
 
     def connection_spec(self):
         return nsxt_argument_spec()

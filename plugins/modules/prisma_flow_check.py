@@ -178,11 +178,17 @@ counts:
   description: C(total), C(checked), C(as_expected), C(mismatched) and C(allowed) flows.
   returned: always
   type: dict
+report:
+  description: The absolute path of the HTML flow report, when O(report) is given.
+  returned: when O(report) is given
+  type: str
+  sample: /srv/reports/flows.html
 """
 
 import ipaddress
 import re
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flow_report import public_url
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck, FlowCheckError, NotThereYet
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
@@ -213,6 +219,10 @@ class PrismaFlowCheck(FlowCheck):
     endpoint_keys = ("namespace", "tags", "address", "host", "service")
     # a plain string: an address or a host name, told apart in validate_endpoint
     string_key = "peer"
+    product = "Prisma Cloud Microsegmentation"
+
+    def report_context(self, params):
+        return [("Console", public_url(params["api_url"])), ("Namespace", params["namespace"])]
 
     def connection_spec(self):
         return prisma_argument_spec()

@@ -213,12 +213,18 @@ counts:
   description: C(total), C(checked), C(as_expected), C(mismatched) and C(allowed) flows.
   returned: always
   type: dict
+report:
+  description: The absolute path of the HTML flow report, when O(report) is given.
+  returned: when O(report) is given
+  type: str
+  sample: /srv/reports/flows.html
 """
 
 import ipaddress
 
 from ansible.module_utils.six import string_types
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flow_report import public_url
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import FlowCheck, FlowCheckError, NotThereYet
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.common import PAGE_SIZE, SwConnection, sw_argument_spec
@@ -264,6 +270,11 @@ class SecureWorkloadFlowCheck(FlowCheck):
         agent_profiles_of=dict(type="raw"),
     )
     profiles_report = None
+    product = "Cisco Secure Workload"
+
+    def report_context(self, params):
+        return [("Cluster", public_url(params["url"])), ("Workspace", params["workspace"]), ("Scope", params["scope"]),
+                ("Version", params["version"])]
 
     def connection_spec(self):
         return sw_argument_spec()

@@ -19,7 +19,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.flow_report import render as render_report, write_report
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import Runner
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 
@@ -192,7 +195,7 @@ class Flow:
 
 
 def flow_argument_spec():
-    """The ``flows`` and ``fail_on_mismatch`` options (documented in the ``flow_check`` fragment)."""
+    """The ``flows``, ``fail_on_mismatch`` and ``report`` options (documented in the ``flow_check`` fragment)."""
     return dict(
         flows=dict(type="list", elements="dict", required=True, options=dict(
             name=dict(type="str"),
@@ -202,6 +205,7 @@ def flow_argument_spec():
             expect=dict(type="str", choices=list(VERDICTS)),
         )),
         fail_on_mismatch=dict(type="bool", default=True),
+        report=dict(type="path"),
     )
 
 
@@ -252,6 +256,21 @@ class FlowCheck(Runner):
     # set by ``execute`` before ``load``: a loader raises NotThereYet for missing objects it can only
     # tell apart with extra reads (a Prisma namespace) when this is true
     check_mode = False
+    # the flow report's header: the product's name and report_context(params)
+    product = None
+
+    def report_context(self, params):
+        """Hook: ``[(label, value), ...]`` saying where the check looked, for the report's header."""
+        return []
+
+    def with_report(self, module, result, checked_at):
+        """With ``report``, write the HTML report (in check mode too: it is a local file, the product is
+        only read) and return its path in the result."""
+        if not module.params.get("report"):
+            return result
+        name = getattr(module, "_name", None)
+        text = render_report(result, self.product or name, self.report_context(module.params), checked_at, name)
+        return dict(result, report=write_report(module.params["report"], text))
 
     def connection_spec(self):
         raise NotImplementedError
@@ -369,13 +388,14 @@ class FlowCheck(Runner):
     def execute(self, module, connection, prepared):
         # ``load`` may tell missing objects apart (NotThereYet) only where it is asked to
         self.check_mode = module.check_mode
+        checked_at = datetime.datetime.now(datetime.timezone.utc)
         try:
             evaluate = self.load(connection, module.params, prepared)
         except NotThereYet as exc:
             if not module.check_mode:
                 raise
-            return self.not_evaluated(prepared, str(exc))
-        summary = self.summarise(self.evaluate_all(evaluate, prepared))
+            return self.with_report(module, self.not_evaluated(prepared, str(exc)), checked_at)
+        summary = self.with_report(module, self.summarise(self.evaluate_all(evaluate, prepared)), checked_at)
         if summary["mismatches"] and module.params["fail_on_mismatch"]:
             return dict(summary, failed=True, msg=self.mismatch_message(summary))
         return summary
