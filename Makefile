@@ -8,7 +8,7 @@
 #   make unit          pytest tests/unit tests/lab
 #   make integration   pytest tests/integration (starts its own lab)
 #   make molecule      podman, the Debian systemd image, the fake vendor repos, every Molecule scenario
-#   make lab-start / lab-stop / demo / bench / clean / distclean
+#   make build / changelog-release / lab-start / lab-stop / demo / bench / docs / clean / distclean
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -42,8 +42,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 # .lab/lab.env is a shell-sourceable KEY=VALUE file written by lab/labctl.py start.
 load_lab_env = set -a; . "$(LAB_DIR)/lab.env"; set +a
 
-.PHONY: k8s k8s-start k8s-stop molecule-setup molecule shellcheck vcsim help venv collection-root sanity sanity-bootstrap lint ruff ansible-lint unit integration \
-        lab-start lab-stop demo bench test clean distclean
+.PHONY: k8s k8s-start k8s-stop molecule-setup molecule shellcheck chromium vcsim help venv collection-root sanity sanity-bootstrap lint ruff ansible-lint unit integration \
+        lab-start lab-stop demo bench test clean distclean docs docs-lint build changelog-release
 
 help:
 	@sed -n '2,12p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
@@ -52,9 +52,10 @@ help:
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): test-requirements.txt requirements.txt
+$(VENV_STAMP): test-requirements.txt requirements.txt requirements-vsphere.txt requirements-kubernetes.txt
 	@if [ ! -x "$(PY)" ]; then echo "creating $(VENV)"; $(PYTHON) -m venv "$(VENV)"; fi
-	$(PY) -m pip install --disable-pip-version-check --quiet -r test-requirements.txt -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check --quiet -r test-requirements.txt -r requirements.txt \
+	    -r requirements-vsphere.txt -r requirements-kubernetes.txt
 	@touch "$@"
 
 # ansible-test and ansible-playbook need the collection at .../ansible_collections/microseg/segmentation.
@@ -62,6 +63,25 @@ collection-root:
 	@mkdir -p "$(dir $(COLL_LINK))"
 	@if [ "$$(readlink "$(COLL_LINK)" 2>/dev/null)" != "$(CURDIR)" ]; then \
 	  ln -sfn "$(CURDIR)" "$(COLL_LINK)"; echo "$(COLL_LINK) -> $(CURDIR)"; fi
+
+## ---------------------------------------------------------------- collection tarball, changelog
+
+# build/microseg-segmentation-<version>.tar.gz holds what galaxy.yml's manifest lists, and COPYING:
+# the GPL-3 text of this machine (Debian's base-files), copied in at build time and git-ignored.
+GPL3_TEXT ?= /usr/share/common-licenses/GPL-3
+
+build: venv
+	@test -s "$(GPL3_TEXT)" || { echo "make build: $(GPL3_TEXT) (the GPL-3 text) is missing" >&2; exit 1; }
+	install -m 0644 "$(GPL3_TEXT)" COPYING
+	ansible-galaxy collection build --force --output-path "$(BUILD_DIR)" .
+
+# Releases changelogs/fragments/ into changelogs/changelog.yaml and CHANGELOG.rst (fragments removed).
+CHANGELOG_VERSION ?= $(shell sed -n 's/^version: *//p' galaxy.yml)
+
+changelog-release: venv
+	antsibull-changelog lint
+	antsibull-changelog release --version "$(CHANGELOG_VERSION)"
+	antsibull-changelog lint
 
 ## ---------------------------------------------------------------- static checks
 
@@ -75,6 +95,10 @@ sanity-bootstrap: venv
 # ansible-test's shellcheck test needs Debian's shellcheck; without it the test is skipped.
 shellcheck:
 	@command -v shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+
+# Debian's Chromium renders the flow reports in tests/integration/test_flow_report.py (headless).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 sanity: venv collection-root sanity-bootstrap shellcheck
 	cd "$(COLL_LINK)" && ANSIBLE_TEST_CONTENT_ROOT="$(COLL_LINK)" ansible-test sanity --requirements --python $(SANITY_PYTHON) --color no $(SANITY_ARGS)
@@ -111,8 +135,16 @@ k8s-start: venv k8s
 k8s-stop: venv
 	$(PY) tests/k8s/cluster.py stop --dir "$(BUILD_DIR)/k8s"
 
-integration: venv collection-root vcsim k8s
-	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest -v --junitxml="$(BUILD_DIR)/test-results/integration.xml" $(PYTEST_ARGS) tests/integration
+# Two pytest-xdist workers, each with its own session lab (and Kubernetes control plane where a file
+# needs one): a playbook run keeps about one core busy, so two at once use the machine's two cores.
+# A file's tests stay on one worker (--dist loadfile: module fixtures, such as make demo's lab, are
+# shared within a file); test_targets.py, the longest file, goes first so that it does not run alone at
+# the end. (--dist loadgroup would be finer, but pytest 9.2 ignores the group xdist 3.8 puts in nodeids.)
+INTEGRATION_WORKERS ?= 2
+
+integration: venv collection-root vcsim k8s chromium
+	PYTHONPATH="$(BUILD_DIR)$${PYTHONPATH:+:$$PYTHONPATH}" pytest -v -n $(INTEGRATION_WORKERS) --dist loadfile \
+	    --junitxml="$(BUILD_DIR)/test-results/integration.xml" $(PYTEST_ARGS) tests/integration/test_targets.py tests/integration
 
 # Podman (runc, ulimits for this sandbox), the Debian bookworm systemd image built with debootstrap,
 # and the fake vendor packages in signed apt repositories; each step is skipped when up to date.
@@ -135,14 +167,15 @@ lab-stop: venv
 	$(PY) lab/labctl.py stop --dir "$(LAB_DIR)"
 
 # Runs the demo playbook twice against the lab; the second run must change nothing on any host.
+# DEMO_KEEP_LAB=1 leaves the lab running afterwards (tests/integration/test_demo.py reads it, then stops it).
 demo: venv collection-root
 	$(PY) lab/labctl.py start --dir "$(LAB_DIR)"
-	trap '$(PY) lab/labctl.py stop --dir "$(LAB_DIR)"' EXIT; \
+	if [ -z "$(DEMO_KEEP_LAB)" ]; then trap '$(PY) lab/labctl.py stop --dir "$(LAB_DIR)"' EXIT; fi; \
 	$(load_lab_env); \
-	echo "=== demo: first run"; \
-	ansible-playbook -i $(INVENTORY) $(DEMO_PLAYBOOK); \
+	echo "=== demo: first run (a flow report per scenario and host in $(LAB_DIR)/reports)"; \
+	ansible-playbook -i $(INVENTORY) $(DEMO_PLAYBOOK) -e flow_report_dir="$(LAB_DIR)/reports"; \
 	echo "=== demo: second run (must report changed=0 everywhere)"; \
-	ansible-playbook -i $(INVENTORY) $(DEMO_PLAYBOOK) | tee "$(LAB_DIR)/demo-second-run.log"; \
+	ansible-playbook -i $(INVENTORY) $(DEMO_PLAYBOOK) -e flow_report_dir="$(LAB_DIR)/reports" | tee "$(LAB_DIR)/demo-second-run.log"; \
 	awk '/^PLAY RECAP/ {recap = 1; next} \
 	     recap && /ok=[0-9]+/ { hosts++; if (!match($$0, /changed=0 /)) { bad++; print "not idempotent: " $$0 } } \
 	     END { if (hosts == 0) { print "no PLAY RECAP host lines in the second run"; exit 1 } \
@@ -159,9 +192,25 @@ bench: venv collection-root
 	$(PY) benchmarks/resilience.py
 	$(PY) benchmarks/export.py
 
+## ---------------------------------------------------------------- documentation
+
+DOCS_DIR := $(BUILD_DIR)/docs
+
+# The HTML documentation (modules, roles, filters, the guides of docs/docsite) in build/docs/html:
+# antsibull-docs writes the RST, Sphinx (docs/sphinx/conf.py, offline) builds it, every warning an error.
+docs: venv collection-root
+	rm -rf "$(DOCS_DIR)" && mkdir -p "$(DOCS_DIR)/rst" && chmod og-w "$(DOCS_DIR)/rst"
+	antsibull-docs collection --use-current --squash-hierarchy --fail-on-error --dest-dir "$(DOCS_DIR)/rst" microseg.segmentation
+	sphinx-build -b html -W --keep-going -n -q -d "$(DOCS_DIR)/doctrees" -c docs/sphinx "$(DOCS_DIR)/rst" "$(DOCS_DIR)/html"
+	@echo "documentation: $(DOCS_DIR)/html/index.html"
+
+# The docs of every module, filter and role (schema, markup, references, RST) and of docs/docsite.
+docs-lint: venv collection-root
+	antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs "$(COLL_LINK)"
+
 ## ---------------------------------------------------------------- everything
 
-TEST_STAGES := venv collection-root ruff ansible-lint sanity unit integration molecule
+TEST_STAGES := venv collection-root ruff ansible-lint docs-lint sanity unit integration molecule
 
 test:
 	@rm -rf "$(BUILD_DIR)/test-results"; summary=""; all_start=$$(date +%s); \

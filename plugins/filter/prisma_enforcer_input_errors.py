@@ -14,7 +14,7 @@ from ansible_collections.microseg.segmentation.plugins.filter.network_errors imp
 DOCUMENTATION = r"""
 name: prisma_enforcer_input_errors
 short_description: What is wrong with the variables of a Prisma enforcer role
-version_added: 1.1.0
+version_added: 1.0.0
 author: Microseg Segmentation Maintainers (@microseg)
 description:
   - The input check that C(microseg.segmentation.prisma_enforcer) and C(microseg.segmentation.prisma_enforcer_kubernetes)

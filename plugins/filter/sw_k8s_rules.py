@@ -96,7 +96,8 @@ options:
       - A named target port is resolved by every endpoint of the port, ready or not; a port whose endpoints are
         all not ready gets no rules to the provider pods.
       - Without endpoints there are no rules to the provider pods, and a named target port cannot be resolved.
-      - The objects are parsed as M(microseg.segmentation.k8s_service_inputs) parses them, so its RV(render_input)
+      - The objects are parsed as M(microseg.segmentation.k8s_service_inputs) parses them, so its
+        RV(microseg.segmentation.k8s_service_inputs#module:render_input)
         gives the same rules as the objects read by hand, and its ports and addresses are those of the rules.
     type: raw
   nodes:

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: nsxt_ip_set
 short_description: Manage VMware NSX-T Manager API IP sets
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Create, update and delete IP sets of the NSX-T Manager API (C(/api/v1/ip-sets)), which firewall rules
     name as sources and destinations (C(ipset:<name>) in M(microseg.segmentation.nsxt_firewall_section)) and
