@@ -16,9 +16,9 @@ options:
       - The owner of the objects this task creates or adopts, so that two playbooks (or teams) can share a
         namespace or an NSX domain. Every object the collection creates carries the management tag and an
         owner tag with this value (Prisma C(managed-owner=<owner>), NSX C(managed-scope|<owner>)).
-      - When not given, objects are created for the owner V(default). Objects tagged by release 1.0.0 (the
-        management tag and no owner tag) belong to the owner V(default) too.
-      - Required with O(purge=true). O(purge_scope) is the NSX name of release 1.0.0 and means the same.
+      - When not given, objects are created for the owner V(default). Objects that carry the management tag
+        and no owner tag (tagged by pre-release builds) belong to the owner V(default) too.
+      - Required with O(purge=true). O(purge_scope) is the NSX name pre-release builds used and means the same.
     type: str
     aliases: [purge_scope]
   adopt:

@@ -8,7 +8,7 @@
 - Every object the collection tags also carries an owner tag (the task's ``owner``, or
   ``DEFAULT_OWNER`` when the task names none). ``adopt`` takes an object over for the task's owner.
 - ``purge`` deletes only the objects that carry the management tag and the task's owner (an object
-  tagged by 1.0.0, with the management tag and no owner tag, belongs to ``DEFAULT_OWNER``), and
+  with the management tag and no owner tag, as pre-release builds tagged, belongs to ``DEFAULT_OWNER``), and
   never an object the product makes by itself (``reserved_names``, such as the ``default``
   service dependency policy of a Prisma namespace).
 
@@ -53,7 +53,7 @@ def check_ownership_options(params):
     if params.get("purge"):
         if owner is None:
             raise ValidationError("owner", "is required with purge: a purge deletes only the managed objects of its owner "
-                                           "(objects tagged by 1.0.0 belong to the owner '%s')" % DEFAULT_OWNER)
+                                           "(objects with the management tag and no owner tag belong to the owner '%s')" % DEFAULT_OWNER)
         if not items and not params.get("purge_empty"):
             raise ValidationError("items", "is empty and purge is true, which would delete every managed object of owner '%s'; "
                                            "set purge_empty: true if that is what the task means" % owner)
