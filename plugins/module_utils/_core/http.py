@@ -108,20 +108,26 @@ def redact(value, secrets):
     return value
 
 
-def _certificate_rejected(exc):
-    """Is this TLS error a verification failure (a wrong CA, a wrong host name), which no retry
-    can overcome, rather than a connection cut during the handshake (a server restarting)?"""
+def _chain(exc):
+    """``exc`` and every exception linked to it (its arguments, ``reason``, cause and context), once each:
+    requests wraps urllib3's errors, which wrap the socket's."""
     seen = set()
     todo = [exc]
     while todo:
         error = todo.pop()
-        if error is None or id(error) in seen:
+        if id(error) in seen:
             continue
         seen.add(id(error))
-        if isinstance(error, ssl.SSLCertVerificationError):
-            return True
+        yield error
         linked = list(getattr(error, "args", ())) + [getattr(error, "reason", None), error.__cause__, error.__context__]
         todo.extend(e for e in linked if isinstance(e, BaseException))
+
+
+def _certificate_rejected(exc):
+    """Is this TLS error a verification failure (a wrong CA, a wrong host name), which no retry
+    can overcome, rather than a connection cut during the handshake (a server restarting)?"""
+    if any(isinstance(error, ssl.SSLCertVerificationError) for error in _chain(exc)):
+        return True
     text = str(exc)
     return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text or "doesn't match" in text
 
@@ -144,19 +150,11 @@ def _unreachable_reason(exc):
         return "no answer to the connection attempt within %d s" % CONNECT_TIMEOUT
     if isinstance(exc, requests.exceptions.Timeout):
         return None
-    seen = set()
-    todo = [exc]
-    while todo:
-        cause = todo.pop()
-        if cause is None or id(cause) in seen:
-            continue
-        seen.add(id(cause))
+    for cause in _chain(exc):
         if isinstance(cause, socket.gaierror):
             return "the host name does not resolve (%s)" % (cause.strerror or cause)
         if isinstance(cause, OSError) and cause.errno in _UNREACHABLE_ERRNOS:
-            return "%s" % (os.strerror(cause.errno).lower(),)
-        todo.extend([cause.__cause__, cause.__context__] + [a for a in getattr(cause, "args", ()) if isinstance(a, BaseException)])
-        todo.append(getattr(cause, "reason", None) if isinstance(getattr(cause, "reason", None), BaseException) else None)
+            return os.strerror(cause.errno).lower()
     return None
 
 
