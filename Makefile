@@ -1,12 +1,12 @@
 # Build and test entry points of the microseg.segmentation collection.
 # A fresh machine needs only python3 (3.11), make and git: every tool is installed into .venv.
 #
-#   make test          venv, collection-root, ruff, ansible-lint, sanity, unit, integration
+#   make test          venv, collection-root, ruff, ansible-lint, docs-lint, sanity, unit, integration, molecule
 #   make venv          .venv with test-requirements.txt (redone only when requirements change)
 #   make sanity        ansible-test sanity (no ignore file)
 #   make lint          ruff + ansible-lint (production profile, offline)
 #   make unit          pytest tests/unit tests/lab
-#   make integration   pytest tests/integration (starts its own lab)
+#   make integration   pytest tests/integration on two workers (each starts its own lab)
 #   make molecule      podman, the Debian systemd image, the fake vendor repos, every Molecule scenario
 #   make build / changelog-release / lab-start / lab-stop / demo / bench / docs / clean / distclean
 
