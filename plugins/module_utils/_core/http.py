@@ -200,7 +200,8 @@ class HttpClient:
             check_ca_path(ca_path)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.retries = retries
+        # None (an option left unset) is the default; a negative count means no retry
+        self.retries = 5 if retries is None else max(0, retries)
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_retry_time = max_retry_time

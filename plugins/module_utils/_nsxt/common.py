@@ -64,7 +64,7 @@ class NsxtConnection(Connection):
             validate_certs=params.get("validate_certs", True),
             ca_path=params.get("ca_path"),
             timeout=params.get("timeout") or 60,
-            retries=5 if params.get("retries") is None else max(0, params["retries"]),
+            retries=params.get("retries"),
             client_cert=cert,
             error_parser=parse_nsxt_error,
             secrets=[params.get("password")],

@@ -106,7 +106,7 @@ class PrismaConnection(Connection):
                 validate_certs=params.get("validate_certs", True),
                 ca_path=ca_path,
                 timeout=params.get("timeout") or 30,
-                retries=5 if params.get("retries") is None else max(0, params["retries"]),
+                retries=params.get("retries"),
                 error_parser=parse_prisma_errors,
                 secrets=[params.get("token")],
             )

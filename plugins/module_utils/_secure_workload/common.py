@@ -58,7 +58,7 @@ class SwConnection(Connection):
             validate_certs=params.get("validate_certs", True),
             ca_path=params.get("ca_path"),
             timeout=params.get("timeout") or 60,
-            retries=5 if params.get("retries") is None else max(0, params["retries"]),
+            retries=params.get("retries"),
             error_parser=parse_sw_error,
             secrets=[params["api_secret"]],
             signer=Signer(params["api_key"], params["api_secret"]),
