@@ -15,9 +15,9 @@ options:
       - The flows to evaluate, each from one endpoint to another on one service.
       - Every flow is validated before the first request; the product is then read once (one paginated
         read per kind of object) and every flow is evaluated on what it holds, never on a playbook.
+      - At least one of O(flows) and O(src) is required; the flows of both are checked together.
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description:
@@ -45,6 +45,17 @@ options:
           - The verdict the flow must get. Without it the flow is evaluated and reported, not asserted.
         type: str
         choices: [allow, deny]
+  src:
+    description:
+      - Flows read from files on the host the module runs on, as O(flows) entries. Each entry is a YAML or JSON file, a
+        directory (every C(.yml), C(.yaml) and C(.json) file below it, in sorted path order, hidden ones left out) or a
+        glob (C(**) included, sorted).
+      - Each file holds a list of flows, or a mapping of flow name to flow. Every message names the file and the flow,
+        as C(flows/web.yml[2].service). A path that matches no file and an empty file fail the task before any request.
+      - A relative path is relative to the module's working directory; write C({{ playbook_dir }}/...) for files kept
+        next to the playbook. YAML files need PyYAML where the module runs; JSON files need nothing.
+    type: list
+    elements: path
   fail_on_mismatch:
     description:
       - Fail the task when a flow's verdict is not O(flows[].expect), naming each such flow and the rules that decided it.

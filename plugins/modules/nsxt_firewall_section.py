@@ -25,6 +25,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
   - microseg.segmentation.nsxt.object
+  - microseg.segmentation.list_form
   - microseg.segmentation.ownership
   - microseg.segmentation.attributes
   - microseg.segmentation.nsxt.attributes
@@ -286,11 +287,13 @@ object:
   returned: single object
   type: dict
 summary:
-  description: Names of the sections created, updated, deleted and left unchanged.
+  description:
+    - Names of the sections created, updated, deleted and left unchanged. C(counts) gives how many of each, and C(failed).
   returned: list form
   type: dict
 objects:
-  description: One entry per section with its name, action and id.
+  description:
+    - One entry per section created, updated or deleted (with O(details=all), every one, with C(object)) with its name, action and id.
   returned: list form
   type: list
   elements: dict

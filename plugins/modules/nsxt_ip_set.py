@@ -22,6 +22,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
   - microseg.segmentation.nsxt.object
+  - microseg.segmentation.list_form
   - microseg.segmentation.ownership
   - microseg.segmentation.attributes
   - microseg.segmentation.nsxt.attributes
@@ -101,11 +102,13 @@ object:
   returned: single object
   type: dict
 summary:
-  description: Names of the IP sets created, updated, deleted and left unchanged.
+  description:
+    - Names of the IP sets created, updated, deleted and left unchanged. C(counts) gives how many of each, and C(failed).
   returned: list form
   type: dict
 objects:
-  description: One entry per IP set with its name, action and id.
+  description:
+    - One entry per IP set created, updated or deleted (with O(details=all), every one, with C(object)) with its name, action and id.
   returned: list form
   type: list
   elements: dict

@@ -21,6 +21,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.nsxt
   - microseg.segmentation.nsxt.object
+  - microseg.segmentation.list_form
   - microseg.segmentation.ownership
   - microseg.segmentation.nsxt.policy
   - microseg.segmentation.attributes
@@ -237,11 +238,13 @@ object:
   returned: single object
   type: dict
 summary:
-  description: Ids of the groups created, updated, deleted and left unchanged.
+  description:
+    - Ids of the groups created, updated, deleted and left unchanged. C(counts) gives how many of each, and C(failed).
   returned: list form
   type: dict
 objects:
-  description: One entry per group with its id, action and path.
+  description:
+    - One entry per group created, updated or deleted (with O(details=all), every one, with C(object)) with its id, action and path.
   returned: list form
   type: list
   elements: dict

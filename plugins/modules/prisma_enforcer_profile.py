@@ -19,6 +19,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.prisma
   - microseg.segmentation.prisma.object
+  - microseg.segmentation.list_form
   - microseg.segmentation.ownership
   - microseg.segmentation.attributes
   - microseg.segmentation.prisma.attributes
@@ -140,11 +141,13 @@ object:
   returned: single object
   type: dict
 summary:
-  description: Names of the profiles created, updated, deleted and left unchanged.
+  description:
+    - Names of the profiles created, updated, deleted and left unchanged. C(counts) gives how many of each, and C(failed).
   returned: list form
   type: dict
 objects:
-  description: One entry per profile with its name, action and identifier.
+  description:
+    - One entry per profile created, updated or deleted (with O(details=all), every one, with C(object)) with its name, action and identifier.
   returned: list form
   type: list
   elements: dict

@@ -21,6 +21,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.secure_workload
   - microseg.segmentation.secure_workload.object
+  - microseg.segmentation.list_form
   - microseg.segmentation.attributes
   - microseg.segmentation.secure_workload.attributes
 options:
@@ -263,11 +264,13 @@ object:
   returned: single object
   type: dict
 summary:
-  description: Names of the profiles created, updated, deleted and left unchanged.
+  description:
+    - Names of the profiles created, updated, deleted and left unchanged. C(counts) gives how many of each, and C(failed).
   returned: list form
   type: dict
 objects:
-  description: One entry per profile with its name, action and id.
+  description:
+    - One entry per profile created, updated or deleted (with O(details=all), every one, with C(object)) with its name, action and id.
   returned: list form
   type: list
   elements: dict

@@ -20,6 +20,7 @@ author: Microseg Segmentation Maintainers (@microseg)
 extends_documentation_fragment:
   - microseg.segmentation.secure_workload
   - microseg.segmentation.secure_workload.object
+  - microseg.segmentation.list_form
   - microseg.segmentation.attributes
   - microseg.segmentation.secure_workload.attributes
 options:
@@ -190,11 +191,13 @@ object:
   returned: single object
   type: dict
 summary:
-  description: Names of the orchestrators created, updated, deleted and left unchanged.
+  description:
+    - Names of the orchestrators created, updated, deleted and left unchanged. C(counts) gives how many of each, and C(failed).
   returned: list form
   type: dict
 objects:
-  description: One entry per orchestrator with its name, action and id.
+  description:
+    - One entry per orchestrator created, updated or deleted (with O(details=all), every one, with C(object)) with its name, action and id.
   returned: list form
   type: list
   elements: dict

@@ -19,7 +19,7 @@ class Task:
     """What one module run was asked, handed to ``Kind.build`` and to the adapter.
 
     ``params`` are the module's validated options (the task-level ones: ``domain``, ``scope``...);
-    ``list_form`` says whether ``items`` was given; ``ownership`` is the ownership rule of the task
+    ``list_form`` says whether ``items`` or ``src`` was given; ``ownership`` is the ownership rule of the task
     (``_core/ownership.py``), None for a product whose objects carry no tags.
     """
 
@@ -27,7 +27,7 @@ class Task:
         self.params = params
         self.check_mode = check_mode
         self.diff = diff
-        self.list_form = params.get("items") is not None
+        self.list_form = params.get("items") is not None or params.get("src") is not None
         self.ownership = ownership
 
     def get(self, option, default=None):

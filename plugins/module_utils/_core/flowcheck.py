@@ -24,6 +24,7 @@ import datetime
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.flow_report import render as render_report, write_report
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import Runner
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.sources import read_validated
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 
 VERDICTS = ("allow", "deny")
@@ -182,10 +183,12 @@ class Verdict:
 
 
 class Flow:
-    """A validated flow: ``source`` and ``destination`` are dicts of the product's endpoint keys."""
+    """A validated flow: ``source`` and ``destination`` are dicts of the product's endpoint keys;
+    ``location`` is where it was declared (``flows[3]``, or ``<file>[3]`` from ``src``)."""
 
-    def __init__(self, index, name, source, destination, service, expect, raw):
+    def __init__(self, index, name, source, destination, service, expect, raw, location=None):
         self.index = index
+        self.location = location or "flows[%d]" % index
         self.name = name
         self.source = source
         self.destination = destination
@@ -194,16 +197,22 @@ class Flow:
         self.raw = raw
 
 
-def flow_argument_spec():
-    """The ``flows``, ``fail_on_mismatch`` and ``report`` options (documented in the ``flow_check`` fragment)."""
+def flow_spec():
+    """The options of one flow (an entry of ``flows``, or of a file ``src`` names)."""
     return dict(
-        flows=dict(type="list", elements="dict", required=True, options=dict(
-            name=dict(type="str"),
-            source=dict(type="raw", required=True),
-            destination=dict(type="raw", required=True),
-            service=dict(type="str", default="any"),
-            expect=dict(type="str", choices=list(VERDICTS)),
-        )),
+        name=dict(type="str"),
+        source=dict(type="raw", required=True),
+        destination=dict(type="raw", required=True),
+        service=dict(type="str", default="any"),
+        expect=dict(type="str", choices=list(VERDICTS)),
+    )
+
+
+def flow_argument_spec():
+    """The ``flows``, ``src``, ``fail_on_mismatch`` and ``report`` options (documented in the ``flow_check`` fragment)."""
+    return dict(
+        flows=dict(type="list", elements="dict", options=flow_spec()),
+        src=dict(type="list", elements="path"),
         fail_on_mismatch=dict(type="bool", default=True),
         report=dict(type="path"),
     )
@@ -311,10 +320,11 @@ class FlowCheck(Runner):
         self.validate_endpoint(endpoint, option)
         return endpoint
 
-    def parse_flows(self, values):
+    def parse_flows(self, values, located=()):
+        """The :class:`Flow` of each inline flow (``values``), then of each ``(location, flow)`` read from ``src``."""
         flows, names = [], set()
-        for index, raw in enumerate(values):
-            path = "flows[%d]" % index
+        entries = [("flows[%d]" % index, raw) for index, raw in enumerate(values or [])] + list(located)
+        for index, (path, raw) in enumerate(entries):
             source = self.parse_endpoint(raw["source"], path + ".source")
             destination = self.parse_endpoint(raw["destination"], path + ".destination")
             service = parse_service(raw.get("service") or "any", path + ".service")
@@ -323,7 +333,7 @@ class FlowCheck(Runner):
                 if name in names:
                     raise ValidationError(path + ".name", "%r names two flows" % name)
                 names.add(name)
-            flows.append(Flow(index, name, source, destination, service, raw.get("expect"), raw))
+            flows.append(Flow(index, name, source, destination, service, raw.get("expect"), raw, path))
         return flows
 
     @staticmethod
@@ -346,7 +356,7 @@ class FlowCheck(Runner):
             try:
                 verdict = evaluate(flow)
             except FlowCheckError as exc:
-                raise FlowCheckError("flows[%d] (%s): %s" % (flow.index, flow.name, exc)) from None
+                raise FlowCheckError("%s (%s): %s" % (flow.location, flow.name, exc)) from None
             results.append(self.result_of(flow, verdict))
         return results
 
@@ -371,9 +381,11 @@ class FlowCheck(Runner):
         return "%s; %d not: %s" % (summary["summary"], len(parts), " | ".join(parts))
 
     def prepare(self, module):
-        """Every flow validated before any request."""
+        """Every flow validated before any request: those of ``flows``, then those of the files ``src`` names."""
         self.check_task(module.params)
-        return self.parse_flows(module.params["flows"])
+        if module.params["flows"] is None and module.params["src"] is None:
+            raise ValidationError("flows", "give the flows to check, in flows or in files named by src")
+        return self.parse_flows(module.params["flows"], read_validated(module, "name", flow_spec()))
 
     def not_evaluated(self, flows, reason):
         """The result of a check-mode run that cannot evaluate the flows (:class:`NotThereYet`):

@@ -11,7 +11,7 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import NoLogError, UnsupportedError
+from ansible.module_utils.errors import NoLogError
 
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.adapter import Task
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import add_warnings, warnings_of
@@ -19,11 +19,13 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.http i
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.ownership import Ownership, check_ownership_options, ownership_argument_spec
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import Declared, Reconciler
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.runner import Runner
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.sources import read_validated, spec_error_message
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import NETADDR, ValidationError
 
 
 def list_form_argument_spec(item_spec=None):
-    """``state`` and the list-form options (documented in each product's ``object`` fragment).
+    """``state`` and the list-form options (``items`` and ``parallel`` documented in each product's
+    ``object`` fragment, ``src`` and ``details`` in the ``list_form`` fragment).
 
     ``item_spec`` (``Kind.item_spec()``) declares the sub-options of ``items``, so that AnsibleModule
     knows their ``no_log`` values before it validates (or prints) anything.
@@ -34,6 +36,8 @@ def list_form_argument_spec(item_spec=None):
     return dict(
         state=dict(type="str", default="present", choices=["present", "absent"]),
         items=items,
+        src=dict(type="list", elements="path"),
+        details=dict(type="str", default="changed", choices=["changed", "all"]),
         parallel=dict(type="int", default=8),
     )
 
@@ -52,14 +56,23 @@ class _ObjectAnsibleModule(AnsibleModule):
         super(_ObjectAnsibleModule, self).__init__(**kwargs)
         self._validating = False
 
+    def _invocation(self, kwargs):
+        """The result's ``invocation`` without the declared items (unless ``details: all``): a list
+        form of thousands of objects would otherwise carry every one of them back to the controller."""
+        params = getattr(self, "params", None) or {}
+        if "invocation" in kwargs or params.get("details") == "all" or not isinstance(params.get("items"), list):
+            return kwargs
+        args = dict(params)
+        args["items"] = "%d item(s), not echoed (details: all echoes them)" % len(params["items"])
+        return dict(kwargs, invocation={"module_args": args})
+
+    def exit_json(self, **kwargs):
+        super(_ObjectAnsibleModule, self).exit_json(**self._invocation(kwargs))
+
     def fail_json(self, msg=None, **kwargs):
         result = getattr(self, "validation_result", None) if getattr(self, "_validating", False) else None
         if result is not None and result.errors.errors and isinstance(result.errors.errors[0], NoLogError):
-            # a sub-option list given as a string ('ports: "tcp/80"') first fails the no_log scan,
-            # whose message names no option; the type error after it does
-            named = [e for e in result.errors.errors if not isinstance(e, NoLogError)]
-            if named:
-                msg = named[0].args[0]
+            msg = spec_error_message(result.errors.errors)
         if getattr(self, "_validating", False) and isinstance(self.params.get("items"), list):
             validator = ArgumentSpecValidator(self._item_spec)
             for index, item in enumerate(self.params["items"]):
@@ -69,10 +82,9 @@ class _ObjectAnsibleModule(AnsibleModule):
                 # the items AnsibleModule validated carry every sub-option, None when unset
                 errors = validator.validate(dict((k, copy.deepcopy(v)) for k, v in item.items() if v is not None)).errors.errors
                 if errors:
-                    unsupported = "unsupported option(s) " if isinstance(errors[0], UnsupportedError) else ""
-                    msg = "items[%d]: %s%s" % (index, unsupported, errors[0].args[0])
+                    msg = "items[%d]: %s" % (index, spec_error_message(errors))
                     break
-        super(_ObjectAnsibleModule, self).fail_json(msg=msg, **kwargs)
+        super(_ObjectAnsibleModule, self).fail_json(msg=msg, **self._invocation(kwargs))
 
 
 class ObjectModule(Runner):
@@ -144,24 +156,31 @@ class ObjectModule(Runner):
                 missing = [option for option in group if option not in given]
                 raise ValidationError(prefix + missing[0], "is required together with %s" % ", ".join(given))
 
-    def declare(self, params, task):
-        """Every object the task declares, validated and built, before any request."""
+    def declare(self, params, task, entries=None):
+        """Every object the task declares, validated and built, before any request.
+
+        ``entries`` are the list form's ``(prefix, item)``: the inline ``items`` and those read from
+        ``src`` (see :meth:`entries`); by default the inline ones.
+        """
         self.check_task(params)
-        if self.supports_purge:
-            check_ownership_options(params)
-        if params.get("items") is None:
+        if entries is None and not task.list_form:
+            if self.supports_purge:
+                check_ownership_options(params)
             self._check_object(params, "")
             desired = self.kind.build(params, "", task) if params["state"] == "present" else {}
             return [Declared(self.identity(params), desired, params["state"], params, "")]
+        if entries is None:
+            entries = self.entries(params)
+        if self.supports_purge:
+            check_ownership_options(params, [item for dummy, item in entries])
         object_options = self.kind.options(task=False)
         keys = [f.option for f in object_options if f.key or f.option in self.key_options]
         given = [option for option in keys if params.get(option) is not None]
         if given:
-            raise ValidationError(given[0], "cannot be used with items (set it in each item)")
+            raise ValidationError(given[0], "cannot be used with items or src (set it in each item)")
         defaults = dict((f.option, params[f.option]) for f in object_options if f.option not in keys and params.get(f.option) is not None)
         declared = []
-        for index, item in enumerate(params["items"]):
-            prefix = "items[%d]." % index
+        for prefix, item in entries:
             values = dict(item)
             for option, value in defaults.items():
                 if values.get(option) is None:
@@ -171,6 +190,13 @@ class ObjectModule(Runner):
             desired = self.kind.build(values, prefix, task) if state == "present" else {}
             declared.append(Declared(self.identity(values), desired, state, values, prefix))
         return declared
+
+    @staticmethod
+    def entries(params, sourced=()):
+        """The list form's ``(prefix, item)``: ``items[N].`` for the inline items, then
+        ``<file>[N].`` for those read from ``src`` (``sourced``, already validated)."""
+        inline = [("items[%d]." % index, item) for index, item in enumerate(params.get("items") or [])]
+        return inline + [(location + ".", item) for location, item in sourced]
 
     def build_module(self):
         return _ObjectAnsibleModule(
@@ -187,7 +213,11 @@ class ObjectModule(Runner):
         if params["parallel"] < 1 or params["parallel"] > 32:
             raise ValidationError("parallel", "must be between 1 and 32, got %d" % params["parallel"])
         task = Task(params, check_mode=module.check_mode, diff=module._diff, ownership=self.ownership(params))
-        return task, self.declare(params, task)
+        if not task.list_form:
+            return task, self.declare(params, task)
+        key_option = self.key_options[0] if len(self.key_options) == 1 else None
+        sourced = read_validated(module, key_option, self.kind.item_spec())
+        return task, self.declare(params, task, self.entries(params, sourced))
 
     def execute(self, module, connection, prepared):
         task, declared = prepared
@@ -200,7 +230,7 @@ class ObjectModule(Runner):
         if not task.list_form:
             result = reconciler.ensure(declared[0], want_diff=module._diff)
         else:
-            result = reconciler.ensure_many(declared, purge=params.get("purge", False), want_diff=module._diff)
+            result = reconciler.ensure_many(declared, purge=params.get("purge", False), want_diff=module._diff, details=params["details"])
         if result.get("failed_objects"):
             result["failed"] = True
         # what check mode assumed about objects an earlier task would create (_core/checkmode.py)

@@ -38,25 +38,28 @@ def ownership_argument_spec():
     )
 
 
-def check_ownership_options(params):
-    """The ownership options of a task, checked before any request."""
+def check_ownership_options(params, declared=None):
+    """The ownership options of a task, checked before any request. ``declared`` are the list form's
+    items (inline and from ``src``); by default ``items``, and None means the single-object form."""
     owner = params.get("owner")
     if owner is not None and not OWNER_PATTERN.match(owner):
         raise ValidationError("owner", "'%s' is not a valid owner: 1 to 128 letters, digits and _ . : / @ -, "
                                        "starting with a letter or digit" % owner)
-    items = params.get("items")
-    if items is None:
+    if declared is None:
+        declared = params.get("items")
+    if declared is None:
         for option in ("purge", "adopt", "purge_empty"):
             if params.get(option):
-                raise ValidationError(option, "only applies to the list form (items)")
+                raise ValidationError(option, "only applies to the list form (items or src)")
         return
     if params.get("purge"):
         if owner is None:
             raise ValidationError("owner", "is required with purge: a purge deletes only the managed objects of its owner "
                                            "(objects with the management tag and no owner tag belong to the owner '%s')" % DEFAULT_OWNER)
-        if not items and not params.get("purge_empty"):
-            raise ValidationError("items", "is empty and purge is true, which would delete every managed object of owner '%s'; "
-                                           "set purge_empty: true if that is what the task means" % owner)
+        if not declared and not params.get("purge_empty"):
+            raise ValidationError("src" if params.get("src") else "items",
+                                  "declares no object and purge is true, which would delete every managed object of owner '%s'; "
+                                  "set purge_empty: true if that is what the task means" % owner)
     elif params.get("purge_empty"):
         raise ValidationError("purge_empty", "only applies with purge: true")
 

@@ -479,24 +479,27 @@ class Reconciler:
                 "%s '%s' was changed by another writer while this task wrote it (revision conflict): it was read again "
                 "and the declared state re-applied over the other change" % (self.kind.title, c.name) for c in conflicts])
 
-    def ensure_many(self, items, purge=False, want_diff=False):
+    def ensure_many(self, items, purge=False, want_diff=False, details="changed"):
         """Reconcile a list of ``Declared`` (or ``(key, desired, state)``): one list read, then the writes.
 
         With ``purge``, every listed object the task does not declare and the adapter's
-        ``is_managed`` accepts (the ownership rule) is deleted.
+        ``is_managed`` accepts (the ownership rule) is deleted. ``details`` is ``changed`` (an
+        ``objects`` entry per object written) or ``all`` (one per object, each with the object).
         """
         listed = {}
         for obj in self.adapter.list():
             listed.setdefault(self.adapter.name_of(obj), []).append(obj)
-        declared = set()
+        declared = {}
         changes = []
         removals = []
         for item in items:
             item = as_declared(item)
             name = item.key
             if name in declared:
-                raise ReconcileError("%s '%s' is declared more than once" % (self.kind.title, name))
-            declared.add(name)
+                where = [p.rstrip(".") for p in (declared[name], item.prefix) if p]
+                raise ReconcileError("%s '%s' is declared more than once%s" % (
+                    self.kind.title, name, " (%s)" % " and ".join(where) if where else ""))
+            declared[name] = item.prefix
             existing, extra = self._one_of(name, listed.get(name) or [])
             removals += extra
             changes.append(self._plan(item, self.adapter.expand(existing)))
@@ -517,7 +520,7 @@ class Reconciler:
         for change in changes:
             if not change.changed:
                 change.result = change.existing
-        result = self._summarise(changes, want_diff)
+        result = self._summarise(changes, want_diff, details)
         self._report_duplicates(removals, result)
         return result
 
@@ -555,23 +558,27 @@ class Reconciler:
             with ThreadPoolExecutor(max_workers=min(self.parallel, len(changes))) as pool:
                 list(pool.map(run, changes))
 
-    def _summarise(self, changes, want_diff):
+    def _summarise(self, changes, want_diff, details="changed"):
         failed = [c for c in changes if c.error is not None]
         done = [c for c in changes if c.changed and c.applied]
         summary = {"created": [], "updated": [], "deleted": [], "unchanged": []}
         key = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
+        reported = []
         for change in changes:
-            if change.error is None and (not change.changed or change in done):
+            if change.error is None and (not change.changed or change.applied):
                 summary[key[change.action]].append(change.name)
-        result = {
-            "changed": bool(done),
-            "summary": summary,
-            "objects": [
-                {"name": c.name, "action": c.action, "id": self.adapter.object_id(c.result if c.result is not None else c.existing)}
-                for c in changes
-                if c.error is None and (not c.changed or c in done)
-            ],
-        }
+                if details == "all" or change.changed:
+                    reported.append(change)
+        summary["counts"] = dict((k, len(v)) for k, v in summary.items())
+        summary["counts"]["failed"] = len(failed)
+        objects = []
+        for change in reported:
+            obj = change.result if change.result is not None else change.existing
+            entry = {"name": change.name, "action": change.action, "id": self.adapter.object_id(obj)}
+            if details == "all":
+                entry["object"] = self.kind.mask(obj) if obj is not None and change.action != "delete" else {}
+            objects.append(entry)
+        result = {"changed": bool(done), "summary": summary, "objects": objects}
         if want_diff:
             result["diff"] = [diff_of(self.kind, c, self.adapter) for c in done]
         self._report_conflicts(changes, result)

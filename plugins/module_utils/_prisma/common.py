@@ -25,7 +25,10 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
 
 MANAGED_TAG = "managed-by=microseg.segmentation"
 OWNER_TAG_PREFIX = "managed-owner="
-PAGE_SIZE = 500
+# The API documents no largest page: ``pagesize`` 0 (or none) returns every object at once. Pages
+# of 1,000 keep one answer to a few megabytes (a ruleset with its rules is about 1 KB) while a
+# namespace of 2,000 objects still takes two requests.
+PAGE_SIZE = 1000
 
 
 def prisma_argument_spec():

@@ -19,6 +19,9 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconc
 from ansible_collections.microseg.segmentation.plugins.module_utils._secure_workload.signing import Signer
 
 API = "/openapi/v1"
+# Object lists (scopes, filters, workspaces, policies) answer with the whole array. The paginated
+# reads (agents, inventory search) have no documented largest ``limit``; 100 is the page size the
+# vendor's own Ansible modules use, the one value known to be accepted.
 PAGE_SIZE = 100
 # POSTs that create nothing (searches, state switches, a commit): a replay cannot duplicate
 SAFE_POSTS = ("/search", "/enable_enforce", "/disable_enforce", "/commit_dirty")

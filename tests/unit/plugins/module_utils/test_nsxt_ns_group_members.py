@@ -131,7 +131,8 @@ def test_names_resolve_with_one_read_per_type_named_before_the_first_write():
                                        {"target_type": "MACSet", "value": "m-1"}]},
              {"name": "tier", "members": [{"target_type": "NSGroup", "name": "web"}, {"target_type": "IPSet", "name": "lab"}]}]
     result, connection, dummy = run(items)
-    assert result["summary"] == {"created": ["a", "b"], "updated": ["tier"], "deleted": [], "unchanged": []}, result
+    assert result["summary"] == {"created": ["a", "b"], "updated": ["tier"], "deleted": [], "unchanged": [],
+                                 "counts": {"created": 2, "updated": 1, "deleted": 0, "unchanged": 0, "failed": 0}}, result
     reads = [r for r in connection.reads if r != NS_GROUPS]
     assert sorted(reads) == sorted([IP_SETS, LOGICAL_PORTS, LOGICAL_SWITCHES])
     written = dict((body["display_name"], [(m["target_type"], m["value"]) for m in body["members"]]) for dummy2, dummy3, body in connection.writes)

@@ -197,8 +197,25 @@ def test_ensure_many_one_list_read_one_write_per_change_and_one_read_after_creat
     assert [c for c in adapter.calls if c[0] in ("find", "list")] == [("list",), ("list",)]
     assert adapter.calls.index(("list",), 1) > max(i for i, c in enumerate(adapter.calls) if c[0] == "create")
     assert sorted(adapter.writes()) == [("create", "b"), ("delete", "old"), ("update", "a")]
-    assert result["summary"] == {"created": ["b"], "updated": ["a"], "deleted": ["old"], "unchanged": ["c"]}
+    assert result["summary"] == {"created": ["b"], "updated": ["a"], "deleted": ["old"], "unchanged": ["c"],
+                                 "counts": {"created": 1, "updated": 1, "deleted": 1, "unchanged": 1, "failed": 0}}
     assert "foreign" in adapter.objects
+
+
+def test_ensure_many_details_changed_lists_only_what_was_written_and_all_lists_everything():
+    managed = dict(EXISTING, name="old", ID="9", associatedTags=["managed=yes"])
+    items = [("a", {"description": "changed"}, "present"), ("b", {"subject": [["a=1"]], "IPs": ["10.0.0.2"]}, "present")]
+    for name in ("u%d" % i for i in range(3)):
+        items.append((name, {}, "absent"))
+    result = Reconciler(KIND, MemoryAdapter([EXISTING, managed]), parallel=2).ensure_many(items, purge=True)
+    assert sorted((o["name"], o["action"]) for o in result["objects"]) == [("a", "update"), ("b", "create"), ("old", "delete")]
+    assert all("object" not in o for o in result["objects"])
+    assert result["summary"]["unchanged"] == ["u0", "u1", "u2"]
+    assert result["summary"]["counts"] == {"created": 1, "updated": 1, "deleted": 1, "unchanged": 3, "failed": 0}
+
+    every = Reconciler(KIND, MemoryAdapter([EXISTING]), parallel=2).ensure_many(items[:1] + items[2:], details="all")
+    assert [(o["name"], o["action"]) for o in every["objects"]] == [("a", "update"), ("u0", "none"), ("u1", "none"), ("u2", "none")]
+    assert every["objects"][0]["object"]["description"] == "changed" and every["objects"][1]["object"] == {}
 
 
 def test_ensure_many_rejects_duplicate_declarations_before_writing():
