@@ -1,14 +1,16 @@
 """Start, stop and query the microseg lab (HTTPS emulators of the product APIs).
 
     python lab/labctl.py start  --dir DIR [--sqlite] [--prisma-port N] [--nsxt-port N] [--sw-port N]
-                                [--prisma-workloads FILE] [--prisma-flows FILE|NAME]
+                                [--prisma-workloads FILE] [--prisma-flows FILE|NAME] [--latency-ms N]
     python lab/labctl.py stop   --dir DIR
     python lab/labctl.py status --dir DIR
 
 ``start`` runs the lab as a background process on 127.0.0.1 and returns once it answers. DIR
 receives ca.pem (the lab CA, kept across runs), server.pem/server.key, lab.pid, lab.log,
 lab.json (URLs, credentials, CA path per product) and lab.env (shell variables).
-``stop`` is idempotent. ``status`` exits 0 when the lab runs and answers, 3 otherwise.
+``--latency-ms`` delays every product request by N milliseconds (a round trip across a WAN; admin
+routes are not delayed); given to ``start`` while the lab of DIR already runs, it changes the running
+lab's latency. ``stop`` is idempotent. ``status`` exits 0 when the lab runs and answers, 3 otherwise.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if HERE not in sys.path:
 RECORDINGS_DIR = os.path.join(HERE, "microseg_lab", "prisma", "recordings")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+MAX_LATENCY_MS = 10000  # the servers' bound (microseg_lab.common.server.MAX_LATENCY)
 
 
 def _path(state_dir: str, name: str) -> str:
@@ -81,10 +84,14 @@ def _lab_json(state_dir: str) -> dict | None:
         return None
 
 
-def _answers(state_dir: str, description: dict) -> bool:
+def _opener(state_dir: str) -> urllib.request.OpenerDirector:
     context = ssl.create_default_context(cafile=_path(state_dir, "ca.pem"))
     # loopback only: never through a proxy from the environment
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+
+
+def _answers(state_dir: str, description: dict) -> bool:
+    opener = _opener(state_dir)
     for section in description.values():
         url = section.get("url") if isinstance(section, dict) else None
         if not url:
@@ -96,6 +103,32 @@ def _answers(state_dir: str, description: dict) -> bool:
         except (OSError, urllib.error.URLError, ssl.SSLError):
             return False
     return bool(description)
+
+
+def _set_latency(state_dir: str, description: dict, milliseconds: float) -> bool:
+    """PUT /_lab/latency on every product server of a running lab; False when one refuses."""
+    opener = _opener(state_dir)
+    body = json.dumps({"seconds": milliseconds / 1000.0}).encode()
+    for section in description.values():
+        request = urllib.request.Request(section["url"] + "/_lab/latency", data=body, method="PUT",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with opener.open(request, timeout=5) as response:
+                if response.status != 200:
+                    return False
+        except (OSError, urllib.error.URLError, ssl.SSLError):
+            return False
+    return True
+
+
+def _latency_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= MAX_LATENCY_MS:  # NaN fails too
+        raise argparse.ArgumentTypeError("a number of milliseconds from 0 to %d, got %r" % (MAX_LATENCY_MS, text))
+    return value
 
 
 def _running(state_dir: str) -> int | None:
@@ -150,6 +183,12 @@ def cmd_start(args) -> int:
     if pid is not None:
         description = _lab_json(state_dir)
         if description and _answers(state_dir, description):
+            if args.latency_ms is not None:
+                if not _set_latency(state_dir, description, args.latency_ms):
+                    sys.stderr.write("lab already running (pid %d) but refused the latency of %g ms\n" % (pid, args.latency_ms))
+                    return 1
+                print("lab already running (pid %d), latency now %g ms per request\n%s" % (pid, args.latency_ms, _summary(description)))
+                return 0
             print("lab already running (pid %d)\n%s" % (pid, _summary(description)))
             return 0
         _stop_pid(pid)
@@ -162,6 +201,8 @@ def cmd_start(args) -> int:
                "--nsxt-port", str(args.nsxt_port), "--sw-port", str(args.sw_port)]
     if args.sqlite:
         command.append("--sqlite")
+    if args.latency_ms:
+        command += ["--latency-ms", repr(args.latency_ms)]
     env = dict(os.environ)
     if getattr(args, "prisma_workloads", None):
         # read by microseg_lab.prisma.workloads (the processing units the simulated enforcers report)
@@ -241,7 +282,7 @@ def cmd_serve(args) -> int:
     from microseg_lab.daemon import run
 
     ports = {"prisma": args.prisma_port, "nsxt": args.nsxt_port, "secure_workload": args.sw_port}
-    return run(os.path.abspath(args.dir), sqlite=args.sqlite, ports=ports)
+    return run(os.path.abspath(args.dir), sqlite=args.sqlite, ports=ports, latency=(args.latency_ms or 0) / 1000.0)
 
 
 def main(argv=None) -> int:
@@ -254,6 +295,9 @@ def main(argv=None) -> int:
         p.add_argument("--prisma-port", type=int, default=0, help="Prisma API port on 127.0.0.1 (0 = any free port)")
         p.add_argument("--nsxt-port", type=int, default=0, help="NSX-T manager API port on 127.0.0.1 (0 = any free port)")
         p.add_argument("--sw-port", type=int, default=0, help="Secure Workload OpenAPI port on 127.0.0.1 (0 = any free port)")
+        p.add_argument("--latency-ms", type=_latency_ms, default=None, metavar="N",
+                       help="delay every product request by N milliseconds, as a WAN round trip would (default 0; at most %d; "
+                            "admin routes are not delayed; on a running lab, changes its latency)" % MAX_LATENCY_MS)
         if name == "start":
             p.add_argument("--prisma-workloads", metavar="FILE",
                            help="JSON fixture of the Prisma processing units per namespace (default lab/microseg_lab/prisma/workloads.json)")

@@ -107,7 +107,8 @@ def write_descriptions(state_dir: str, servers: list[LabHTTPServer]) -> None:
     write_public(os.path.join(state_dir, LAB_JSON), (json.dumps(description, indent=2) + "\n").encode())
 
 
-def run(state_dir: str, sqlite: bool = False, ports: dict[str, int] | None = None) -> int:
+def run(state_dir: str, sqlite: bool = False, ports: dict[str, int] | None = None, latency: float = 0.0) -> int:
+    """Serve every product until SIGTERM/SIGINT; ``latency`` (seconds) is added to each product request."""
     state_dir = os.path.abspath(state_dir)
     os.makedirs(state_dir, exist_ok=True)
     logger = setup_logging(state_dir)
@@ -133,9 +134,11 @@ def run(state_dir: str, sqlite: bool = False, ports: dict[str, int] | None = Non
             product_logger = logger.getChild(name)
             product = PRODUCTS[name](state_dir, sqlite, product_logger)
             server = ProductHTTPServer((LISTEN_ADDRESS, port), product, context, product_logger)
+            server.latency.set(latency)
             product.start("https://%s:%d" % (LISTEN_ADDRESS, server.port), ca)
             servers.append(server)
-            logger.info("%s listening on https://%s:%d%s", name, LISTEN_ADDRESS, server.port, " (SQLite)" if sqlite else "")
+            logger.info("%s listening on https://%s:%d%s%s", name, LISTEN_ADDRESS, server.port, " (SQLite)" if sqlite else "",
+                        " (latency %g ms per request)" % (latency * 1000) if latency else "")
         for server in servers:
             serve_in_thread(server)
             serving.append(server)

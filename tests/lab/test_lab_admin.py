@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -153,3 +154,101 @@ def test_read_only_posts_are_not_writes():
     counters.record("POST", "/openapi/v1/applications/:id/policies")
     assert counters.snapshot() == {"total": 2, "writes": 1, "routes": {
         "POST /openapi/v1/applications/:id/policies": 1, "POST /openapi/v1/inventory/search": 1}}
+
+
+# ---------------------------------------------------------------- latency (a fixed round trip per product request)
+
+
+@pytest.fixture
+def latency(api):
+    """Sets the server's latency; back to 0 after the test (POST /_lab/reset keeps it)."""
+
+    def put(seconds):
+        response = api.admin("PUT", "/_lab/latency", {"seconds": seconds})
+        assert response.status_code == 200, response.text
+        assert response.json()["seconds"] == seconds
+        return response
+
+    yield put
+    assert api.admin("PUT", "/_lab/latency", {"seconds": 0}).status_code == 200
+
+
+def waiting_soon(api, count: int) -> bool:
+    """Polls the (never delayed) admin route until ``count`` product requests wait their latency; bounded to ~5 s."""
+    for _attempt in range(500):
+        if api.admin("GET", "/_lab/latency").json()["waiting"] == count:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_latency_delays_product_requests_and_not_admin_routes(api, latency):
+    assert api.admin("GET", "/_lab/latency").json() == {"seconds": 0, "waiting": 0}
+    latency(0.3)
+    started = time.monotonic()
+    assert api.get("/externalnetworks").status_code == 200
+    assert time.monotonic() - started >= 0.3
+    # With the largest latency, a product request is still waiting while admin routes answer.
+    latency(10)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            pending = pool.submit(lambda: api.fresh().get("/services").status_code)
+            assert waiting_soon(api, 1)
+            assert api.counters()["routes"] == {"GET /externalnetworks": 1, "GET /services": 1}
+            assert api.admin("GET", "/_lab/faults").json() == {"rules": []}
+            assert not pending.done()
+        finally:
+            latency(0)  # lowering the latency releases the waiting request
+        assert pending.result(timeout=30) == 200
+    assert api.counters()["routes"] == {"GET /externalnetworks": 1, "GET /services": 1}
+
+
+def test_concurrent_requests_overlap_their_latency(api, latency):
+    latency(10)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        try:
+            futures = [pool.submit(lambda: api.fresh().get("/externalnetworks").status_code) for dummy in range(4)]
+            # all four are inside their delay at the same time: they wait side by side, not one after the other
+            assert waiting_soon(api, 4)
+            assert not any(f.done() for f in futures)
+        finally:
+            latency(0)
+        assert [f.result(timeout=30) for f in futures] == [200] * 4
+    assert api.admin("GET", "/_lab/latency").json() == {"seconds": 0, "waiting": 0}
+
+
+def test_latency_adds_to_a_fault(api, latency):
+    latency(0.2)
+    set_faults(api, {"path": "/services", "delay": 0.2, "status": 503})
+    started = time.monotonic()
+    assert api.get("/services").status_code == 503
+    assert time.monotonic() - started >= 0.4
+    set_faults(api, {"path": "/services", "drop": True})
+    started = time.monotonic()
+    with pytest.raises(requests.ConnectionError):
+        api.get("/services")
+    assert time.monotonic() - started >= 0.2
+
+
+@pytest.mark.parametrize("body", [{"seconds": -0.1}, {"seconds": "0.05"}, {"seconds": True}, {"seconds": None}, {"seconds": 10.5},
+                                  {}, {"seconds": 1, "jitter": 1}, [0.05], "not json"])
+def test_latency_values_are_validated(api, latency, body):
+    latency(0.05)
+    if body == "not json":
+        response = api.session.put(api.url + "/_lab/latency", data=b"{seconds", timeout=30)
+    else:
+        response = api.admin("PUT", "/_lab/latency", body)
+    assert response.status_code == 400
+    assert "seconds" in response.json()["error"] and "from 0 to 10" in response.json()["error"]
+    assert api.admin("GET", "/_lab/latency").json()["seconds"] == 0.05  # unchanged
+
+
+def test_reset_keeps_the_latency(api, latency):
+    latency(0.05)
+    set_faults(api, {"path": "/services", "status": 503})
+    api.get("/externalnetworks")
+    assert api.admin("POST", "/_lab/reset").status_code == 200
+    assert api.admin("POST", "/_lab/counters/reset").status_code == 200
+    assert api.admin("GET", "/_lab/latency").json()["seconds"] == 0.05
+    assert api.admin("GET", "/_lab/faults").json() == {"rules": []}  # faults and counters are reset as before
+    assert api.counters()["total"] == 0

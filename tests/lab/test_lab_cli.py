@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 
+import requests
+
 from lab_helpers import VALID_BODIES, PrismaClient, labctl, read_lab_json
 
 
@@ -116,3 +118,28 @@ def test_fixed_port(tmp_path):
 def test_status_without_lab(tmp_path):
     assert labctl("status", "--dir", str(tmp_path / "never"), check=False).returncode == 3
     assert labctl("stop", "--dir", str(tmp_path / "never")).returncode == 0
+
+
+def test_latency_ms_sets_every_product(tmp_path):
+    state = tmp_path / "wan"
+    assert "--latency-ms" in labctl("start", "--help").stdout
+    refused = labctl("start", "--dir", str(state), "--latency-ms", "-5", check=False)
+    assert refused.returncode == 2 and "from 0 to 10000" in refused.stderr
+    assert not os.path.exists(state / "lab.pid")
+    labctl("start", "--dir", str(state), "--latency-ms", "40")
+    try:
+        description = read_lab_json(state)
+        session = requests.Session()
+        session.trust_env = False  # loopback, the lab CA: nothing from the environment
+
+        def latencies():
+            return {name: session.get(section["url"] + "/_lab/latency", verify=section["ca_path"], timeout=30).json()["seconds"]
+                    for name, section in description.items()}
+
+        assert latencies() == {"prisma": 0.04, "nsxt": 0.04, "secure_workload": 0.04}
+        # on the running lab, start --latency-ms changes the latency (and starts nothing)
+        again = labctl("start", "--dir", str(state), "--latency-ms", "0")
+        assert "already running" in again.stdout and "latency now 0 ms" in again.stdout
+        assert latencies() == {"prisma": 0, "nsxt": 0, "secure_workload": 0}
+    finally:
+        labctl("stop", "--dir", str(state))

@@ -198,6 +198,8 @@ def test_policy_list_pagination(nsx):
     nsx.ok(nsx.put(POLICIES + "/big", {"category": "Application", "rules": [policy_rule("r%03d" % i, sequence_number=i) for i in range(250)]}))
     rules, pages = nsx.all_pages(POLICIES + "/big/rules", page_size=100)
     assert pages == 3 and [r["id"] for r in rules] == ["r%03d" % i for i in range(250)]
+    whole = nsx.ok(nsx.get(POLICIES + "/big/rules", params={"page_size": 1000}))
+    assert len(whole["results"]) == 250 and "cursor" not in whole
 
 
 # ---------------------------------------------------------------- hierarchical API
@@ -328,3 +330,12 @@ def test_get_infra_with_filter(nsx):
     reference = groups_only["children"][0]
     assert reference["resource_type"] == "ChildResourceReference" and [c["Group"]["id"] for c in reference["children"]] == ["web"]
     error_of(nsx.get(POLICY, params={"filter": "("}), 400)
+
+
+@pytest.mark.parametrize("path", [POLICY + "/domains", DOMAIN + "/groups", POLICIES, POLICIES + "/default-layer3-section/rules"])
+def test_policy_lists_take_a_page_size_from_0_to_1000(nsx, path):
+    # the documented bounds of page_size (0 = the default of 1000); outside them an NSX error body
+    assert "results" in nsx.ok(nsx.get(path, params={"page_size": 1000}))
+    assert "results" in nsx.ok(nsx.get(path, params={"page_size": 0}))
+    for size in (1001, -1):
+        assert "page_size" in error_of(nsx.get(path, params={"page_size": size}), 400)["error_message"]

@@ -2,8 +2,8 @@
 
 One ``LabHTTPServer`` serves one product on one loopback port. It speaks HTTP/1.1 with keep-alive
 over TLS (handshake done in the worker thread), answers the product-neutral admin routes under
-``/_lab`` (never counted, no auth), counts every other request per route, applies the fault rules,
-then hands the request to the product.
+``/_lab`` (never counted, no auth), counts every other request per route, waits the configured
+latency, applies the fault rules, then hands the request to the product.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .faults import FaultRuleError, Faults
 
 JSON_TYPE = "application/json; charset=UTF-8"
 MAX_BODY = 64 * 1024 * 1024
+MAX_LATENCY = 10.0
 
 
 @dataclass
@@ -122,6 +123,53 @@ def generic_route_key(path: str) -> str:
     return "/".join(":id" if looks_like_id(s) else s for s in path.split("/")) or "/"
 
 
+def parse_latency(value) -> float:
+    """The seconds of a latency setting: a number from 0 to ``MAX_LATENCY`` (``ValueError`` otherwise)."""
+    # NaN fails the range check too; a float or an int of any size compares without overflowing
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_LATENCY:
+        raise ValueError("seconds must be a number from 0 to %s, got %s" % (format_seconds(MAX_LATENCY), json.dumps(value)[:40]))
+    return float(value)
+
+
+class Latency:
+    """A fixed delay added to every product request, as a round trip across a WAN would.
+
+    Each request waits in its own handler thread, so concurrent requests overlap their delays. A
+    request waits until ``seconds`` have passed since it started waiting, measured against the
+    current setting: lowering the setting releases the requests that have waited long enough.
+    ``waiting`` counts the requests inside their delay right now.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.seconds = 0.0
+        self.waiting = 0
+
+    def snapshot(self) -> dict:
+        with self._changed:
+            return {"seconds": self.seconds, "waiting": self.waiting}
+
+    def set(self, seconds: float) -> None:
+        with self._changed:
+            self.seconds = parse_latency(seconds)
+            self._changed.notify_all()
+
+    def wait(self) -> None:
+        if not self.seconds:
+            return
+        started = time.monotonic()
+        with self._changed:
+            self.waiting += 1
+            try:
+                while True:
+                    remaining = started + self.seconds - time.monotonic()
+                    if remaining <= 0:
+                        return
+                    self._changed.wait(remaining)
+            finally:
+                self.waiting -= 1
+
+
 class LabHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -133,6 +181,7 @@ class LabHTTPServer(ThreadingHTTPServer):
         self.logger = logger
         self.counters = Counters()
         self.faults = Faults()
+        self.latency = Latency()
         super().__init__(address, LabRequestHandler)
 
     @property
@@ -155,6 +204,12 @@ class LabHTTPServer(ThreadingHTTPServer):
     # ---------------------------------------------------------------- admin routes
 
     def admin(self, request: Request) -> Response:
+        """The product-neutral admin routes.
+
+        ``POST /_lab/reset`` brings back the product's objects, zeroes the counters and clears the
+        faults, but keeps the latency (``/_lab/latency``): it is a property of the simulated network,
+        set once for a whole benchmark run, not state of a test.
+        """
         method, path = request.method, request.path.rstrip("/")
         try:
             if path == "/_lab/counters" and method == "GET":
@@ -174,6 +229,18 @@ class LabHTTPServer(ThreadingHTTPServer):
                 if method == "DELETE":
                     self.faults.clear()
                     return Response.json(200, {"rules": []})
+            if path == "/_lab/latency":
+                if method == "GET":
+                    return Response.json(200, self.latency.snapshot())
+                if method == "PUT":
+                    try:
+                        payload = json.loads(request.body or b"null")
+                    except ValueError:
+                        payload = None
+                    if not isinstance(payload, dict) or set(payload) != {"seconds"}:
+                        raise ValueError('body must be {"seconds": N}, N a number from 0 to %s' % format_seconds(MAX_LATENCY))
+                    self.latency.set(payload["seconds"])
+                    return Response.json(200, self.latency.snapshot())
             if path == "/_lab/reset" and method == "POST":
                 self.product.reset()
                 self.counters.reset()
@@ -254,10 +321,13 @@ class LabRequestHandler(BaseHTTPRequestHandler):
         product = srv.product
         split = urlsplit(self.path)
         path = split.path or "/"
+        admin = path == "/_lab" or path.startswith("/_lab/")
         try:
             body = self._read_body()
         except ValueError:
             self.close_connection = True
+            if not admin:
+                srv.latency.wait()
             self._send(Response.json(400, {"error": "unreadable request body"}))
             return
         request = Request(
@@ -271,11 +341,13 @@ class LabRequestHandler(BaseHTTPRequestHandler):
         )
         note = ""
         try:
-            if path == "/_lab" or path.startswith("/_lab/"):
+            if admin:
                 response = srv.admin(request)
                 note = " admin"
             else:
                 srv.counters.record(request.method, product.route_key(request.method, path))
+                # the round trip: counted on arrival, then the latency, then faults (whose delay adds) and the product
+                srv.latency.wait()
                 rule = srv.faults.take(request.method, path, product.canonical_path(path))
                 response = None
                 if rule is not None:

@@ -20,6 +20,8 @@ SUCCESS = {"success": True}
 MIB = 1024 * 1024
 DEFAULT_PROFILE = "Default"
 DEFAULT_PAGE = 100
+# The lab's own bound on ``limit`` (GET /sensors, POST /inventory/search), not a documented one: the
+# reference documents no maximum page size for Secure Workload (only that the vendor's Ansible modules ask for 100).
 MAX_PAGE = 5000
 
 # Switches of a profile and the values of the built-in Default profile (lab choice: the defaults
