@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import copy
 import hashlib
 import json
 import os
@@ -255,7 +254,7 @@ class PrismaAdapter(Adapter):
         return (obj or {}).get("ID")
 
     def create_body(self, name, body):
-        body = copy.deepcopy(body)
+        body = dict(body)  # only the name is set: the values are shared, never changed
         body["name"] = name
         return body
 

@@ -114,7 +114,7 @@ class NamespaceAdapter(ObjectAdapter):
         return posixpath.basename(obj.get("name", ""))
 
     def create_body(self, name, body):
-        body = copy.deepcopy(body)
+        body = dict(body)  # only the name is set: the values are shared, never changed
         body["name"] = self._split(name)[1]
         return body
 

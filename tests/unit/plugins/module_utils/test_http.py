@@ -328,3 +328,36 @@ def test_create_once_gives_up_on_a_refusal_and_when_retries_run_out():
     with pytest.raises(ApiError, match="cannot reach"):
         connection.create_once("POST", "/things", lambda: None, body={})
     assert len(connection.sent) == 4  # the first try and 3 retries
+
+
+class _Sent(Exception):
+    pass
+
+
+def _sent_settings(http):
+    """The proxies, CA and certificate the client hands to requests for one GET."""
+    def send(prepared, **kwargs):
+        raise _Sent(kwargs)
+    http.session.send = send
+    with pytest.raises(_Sent) as sent:
+        http.request("GET", "/things")
+    kwargs = sent.value.args[0]
+    return kwargs["proxies"], kwargs["verify"], kwargs["cert"]
+
+
+def test_the_environment_proxies_and_ca_bundle_are_read_once_and_honoured(monkeypatch, tmp_path):
+    ca = tmp_path / "nsx-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.test:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.test")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corp-ca.pem")
+    proxied = HttpClient("https://console.example.test", sleep=lambda s: None)
+    proxies, verify, cert = _sent_settings(proxied)
+    assert proxies.get("https") == "http://proxy.corp.test:3128" and verify == "/etc/corp-ca.pem" and cert is None
+    # read at creation: a later change of the environment does not reach a client already made
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.test:1")
+    assert _sent_settings(proxied)[0].get("https") == "http://proxy.corp.test:3128"
+    direct = HttpClient("https://nsx.internal.test", ca_path=str(ca), sleep=lambda s: None)
+    proxies, verify, cert = _sent_settings(direct)
+    assert "https" not in proxies and verify == str(ca)  # NO_PROXY matches; the CA asked for wins
+    assert _sent_settings(HttpClient("https://x.test", validate_certs=False, sleep=lambda s: None))[1] is False
