@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
+from pathlib import Path
 
 import pytest
+
+# the lab's own package, for the tests that use its classes directly (whichever file runs first)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
 from lab_helpers import PrismaClient, labctl, read_lab_json
 
 
