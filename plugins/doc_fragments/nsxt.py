@@ -99,7 +99,10 @@ options:
     elements: dict
   parallel:
     description:
-      - With O(items), how many writes are sent at once (1 to 32), where the API has no single bulk write.
+      - With O(items) or O(src), how many writes are sent at once (1 to 32), where the API has no single bulk write.
+      - Whatever the value, requests start at most 100 a second (the default per-client rate limit of NSX Manager, which
+        answers 429 above it), and firewall sections are written one at a time (the API asks for its calls that write
+        a section with its rules to be rare).
     type: int
     default: 8
   description:

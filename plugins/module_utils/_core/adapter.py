@@ -43,6 +43,8 @@ class Adapter:
 
     # True when ``apply_bulk`` writes every change of a list form in one atomic request.
     bulk = False
+    # The most writes the product takes at once for this kind (None: the task's ``parallel``).
+    max_parallel = None
 
     def __init__(self, connection, kind, task, resource=None):
         self.connection = connection

@@ -193,7 +193,7 @@ class HttpClient:
 
     def __init__(self, base_url, headers=None, validate_certs=True, ca_path=None, timeout=30,
                  retries=5, backoff=0.5, max_backoff=20.0, max_retry_time=120.0, client_cert=None,
-                 secrets=(), pool_size=10, error_parser=None, sleep=time.sleep, signer=None):
+                 secrets=(), pool_size=32, error_parser=None, sleep=time.sleep, signer=None, rate_limit=None):
         if not HAS_REQUESTS:
             raise ApiError("the python 'requests' library is required")
         if validate_certs:
@@ -230,6 +230,10 @@ class HttpClient:
         if client_cert:
             self.session.cert = client_cert
         self._lock = threading.Lock()
+        # at most ``rate_limit`` requests start per second (None: no limit): each request takes the
+        # next free slot, so that the concurrent writes of a list form stay under a product's limit
+        self.rate_limit = rate_limit
+        self._next_slot = 0.0
         self.stats = {"reads": 0, "writes": 0, "retries": 0}
         # True once the endpoint has answered (any status): a refused connection after that is a restart
         self.answered = False
@@ -244,6 +248,17 @@ class HttpClient:
     def _count(self, key):
         with self._lock:
             self.stats[key] += 1
+
+    def _pace(self):
+        """Wait for this request's slot when the client has a rate limit."""
+        if not self.rate_limit:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self.rate_limit
+        if slot > now:
+            self.sleep(slot - now)
 
     def _delay(self, attempt, retry_after):
         if retry_after is not None:
@@ -274,6 +289,7 @@ class HttpClient:
         started = time.time()
         attempt = 0
         while True:
+            self._pace()
             self._count("reads" if method in READ_METHODS else "writes")
             try:
                 prepared = self.session.prepare_request(requests.Request(method, url, params=params, data=payload, headers=headers))

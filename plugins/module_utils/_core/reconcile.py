@@ -309,7 +309,7 @@ class Reconciler:
         self.kind = kind
         self.adapter = adapter
         self.check_mode = check_mode
-        self.parallel = max(1, parallel)
+        self.parallel = max(1, min(parallel, getattr(adapter, "max_parallel", None) or parallel))
 
     def _apply(self, change):
         if self.check_mode or change.action == "none":

@@ -46,6 +46,9 @@ def parse_nsxt_error(data):
     return text
 
 
+NSX_RATE_LIMIT = 100
+
+
 class NsxtConnection(Connection):
     """An authenticated client for one module run (basic auth, a session, or a client certificate)."""
 
@@ -68,6 +71,9 @@ class NsxtConnection(Connection):
             client_cert=cert,
             error_parser=parse_nsxt_error,
             secrets=[params.get("password")],
+            # NSX serves a client 100 requests a second by default (client_api_rate_limit; 429 above it)
+            # and 40 at once (client_api_concurrency_limit, above the largest parallel of 32)
+            rate_limit=NSX_RATE_LIMIT,
         )
         self._session = False
         if cert is None:

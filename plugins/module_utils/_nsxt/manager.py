@@ -427,9 +427,15 @@ def build_section_rules(rules, prefix):
 
 
 class SectionAdapter(ManagerAdapter):
-    """Firewall sections, read with their rules and written with them in one call."""
+    """Firewall sections, read with their rules and written with them in one call.
+
+    Those calls are heavy: the API asks for ``create_with_rules`` at most 4-5 times a minute and
+    ``update_with_rules`` at most twice (seconds of work for a thousand rules), so a list form
+    writes its sections one at a time, whatever ``parallel`` says; an unchanged section is not written.
+    """
 
     base = SECTIONS
+    max_parallel = 1
 
     def __init__(self, connection, kind, task, resource=None):
         super(SectionAdapter, self).__init__(connection, kind, task, resource)

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from ansible_collections.microseg.segmentation.plugins.module_utils._core import http as http_module
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.errors import MicrosegError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.http import ApiError, Connection, HttpClient, Response, redact
 
@@ -361,3 +362,28 @@ def test_the_environment_proxies_and_ca_bundle_are_read_once_and_honoured(monkey
     proxies, verify, cert = _sent_settings(direct)
     assert "https" not in proxies and verify == str(ca)  # NO_PROXY matches; the CA asked for wins
     assert _sent_settings(HttpClient("https://x.test", validate_certs=False, sleep=lambda s: None))[1] is False
+
+
+def test_a_rate_limit_spaces_the_request_starts(server, monkeypatch):
+    url, script = server
+    script.answers = [(200, {}, [])] * 5
+    clock = [1000.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(round(seconds, 6))
+        clock[0] += seconds
+
+    monkeypatch.setattr(http_module.time, "monotonic", lambda: clock[0])
+    http = HttpClient(url, sleep=sleep, rate_limit=10)
+    responses = [http.request("GET", "/things") for dummy in range(3)]
+    assert [r.status for r in responses] == [200, 200, 200]
+    # a burst: each request after the first waits for its slot, a tenth of a second after the one before
+    assert sleeps == [0.1, 0.1]
+    clock[0] += 5  # a pause longer than a slot: the next request goes at once
+    http.request("GET", "/things")
+    http.request("GET", "/things")
+    assert sleeps == [0.1, 0.1, 0.1] and len(script.requests) == 5
+    unlimited = []
+    client(url, unlimited).request("GET", "/things")
+    assert unlimited == []

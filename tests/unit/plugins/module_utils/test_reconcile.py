@@ -2,6 +2,8 @@
 """The reconcile engine against an in-memory adapter that records every call."""
 
 import copy
+import threading
+import time
 
 import pytest
 import yaml
@@ -311,3 +313,32 @@ def test_kind_build_copies_fields_and_applies_rules():
     assert kind.argument_spec()["domain"] == {"type": "str", "default": "default"}
     assert set(kind.item_spec()) == {"name", "a", "b", "secret", "only_rule", "state"}
     assert kind.item_spec()["secret"]["no_log"] is True
+
+
+class OneAtATime(MemoryAdapter):
+    """A kind the product takes one write of at a time: counts the writes in flight."""
+
+    max_parallel = 1
+
+    def __init__(self, objects=()):
+        super().__init__(objects)
+        self.lock = threading.Lock()
+        self.active = 0
+        self.most = 0
+
+    def create(self, change):
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        time.sleep(0.005)  # gives another thread, were there one, the time to start its write
+        with self.lock:
+            self.active -= 1
+        return super().create(change)
+
+
+def test_an_adapter_s_max_parallel_bounds_the_task_s_parallel():
+    adapter = OneAtATime()
+    reconciler = Reconciler(KIND, adapter, parallel=8)
+    result = reconciler.ensure_many([("n%d" % i, {"subject": [["a=1"]], "IPs": ["10.0.0.%d" % i]}, "present") for i in range(6)])
+    assert reconciler.parallel == 1 and adapter.most == 1 and result["summary"]["counts"]["created"] == 6
+    assert Reconciler(KIND, MemoryAdapter(), parallel=8).parallel == 8
