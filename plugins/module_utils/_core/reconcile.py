@@ -26,6 +26,18 @@ class ReconcileError(MicrosegError):
     """Input that is only known to be wrong once the existing object has been read."""
 
 
+def json_copy(value):
+    """A deep copy of JSON-like data (dicts, lists, scalars): what ``copy.deepcopy`` gives, several
+    times faster on the thousands of bodies a list form plans. Anything else is deep-copied."""
+    if isinstance(value, dict):
+        return dict((k, json_copy(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return copy.deepcopy(value)
+
+
 def _canon_scalar(value):
     return value
 
@@ -274,7 +286,7 @@ def plan(kind, name, desired, existing, state, declared=None):
             raise ReconcileError(
                 "%s '%s' does not exist; %s %s required to create it" % (kind.title, name, ", ".join(missing), "is" if len(missing) == 1 else "are")
             )
-        return Change("create", name, body=copy.deepcopy(desired), declared=declared)
+        return Change("create", name, body=json_copy(desired), declared=declared)
     changed = []
     for api, value in desired.items():
         field = kind.by_api.get(api)
@@ -291,9 +303,9 @@ def plan(kind, name, desired, existing, state, declared=None):
             changed.append(api)
     if not changed:
         return Change("none", name, existing=existing, declared=declared)
-    body = copy.deepcopy(existing)
+    body = json_copy(existing)
     for api in changed:
-        body[api] = copy.deepcopy(desired[api])
+        body[api] = json_copy(desired[api])
     return Change("update", name, existing=existing, body=body, fields=changed, declared=declared)
 
 

@@ -17,6 +17,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconc
     ReconcileError,
     Reconciler,
     canon_expression,
+    json_copy,
     plan,
 )
 
@@ -342,3 +343,13 @@ def test_an_adapter_s_max_parallel_bounds_the_task_s_parallel():
     result = reconciler.ensure_many([("n%d" % i, {"subject": [["a=1"]], "IPs": ["10.0.0.%d" % i]}, "present") for i in range(6)])
     assert reconciler.parallel == 1 and adapter.most == 1 and result["summary"]["counts"]["created"] == 6
     assert Reconciler(KIND, MemoryAdapter(), parallel=8).parallel == 8
+
+
+def test_json_copy_is_a_deep_copy():
+    original = {"a": [1, {"b": ["x", None, True, 1.5]}], "c": {"d": {"e": []}}, "t": ({"k": [1]},)}
+    copied = json_copy(original)
+    assert copied == original
+    copied["a"][1]["b"].append("y")
+    copied["c"]["d"]["e"].append(1)
+    copied["t"][0]["k"].append(2)  # a tuple is not JSON: deep-copied all the same
+    assert original == {"a": [1, {"b": ["x", None, True, 1.5]}], "c": {"d": {"e": []}}, "t": ({"k": [1]},)}
