@@ -22,6 +22,8 @@ description:
     or C(address); or C(host); or C(host) with the C(address) it resolves to (the peer then matches entries of either form);
     or, as a destination only, C(service) (the name of a TCP service) with C(namespace) (where the service lives, or a
     child namespace an ancestor propagates it to)."
+  - An endpoint's C(namespace) is absolute (C(/acme/prod)) or relative to O(namespace) (C(prod), or C(.) for
+    O(namespace) itself); left out, it is O(namespace). Relative paths keep flow files (O(src)) independent of the tenant.
   - "A flow goes through a TCP service when its destination names the service, or is an address in the service's C(IPs)
     or a host in its C(hosts), and its service is C(tcp/<port>) with the service's C(exposedPort) (for a source outside
     the enforcers, also its C(publicApplicationPort) when set). The destination is then the processing units the
@@ -215,6 +217,22 @@ def _is_host(text):
     return bool(HOST_RE.match(text)) and not _is_address(text) and not text.rsplit(".", 1)[-1].isdigit()
 
 
+def _namespace_path(value, option):
+    """An endpoint's namespace: absolute (``/acme/prod``), or relative to the task's O(namespace)
+    (``prod``, ``.`` for the task's own), resolved once the connection knows it."""
+    if not isinstance(value, str) or not value.strip() or "//" in value.strip().rstrip("/") \
+            or ".." in value.strip().strip("/").split("/"):
+        raise ValidationError(option, "a namespace path is expected (absolute such as /acme/prod, or relative to the task's "
+                                      "namespace such as prod, or . for the task's own), got %r" % (value,))
+    value = value.strip()
+    return (value.rstrip("/") or "/") if value.startswith("/") else value.strip("/") or "."
+
+
+def _absolute(base, relative):
+    parts = [p for p in relative.split("/") if p not in ("", ".")]
+    return "/".join([base.rstrip("/")] + parts) if parts else base
+
+
 class PrismaFlowCheck(FlowCheck):
     endpoint_keys = ("namespace", "tags", "address", "host", "service")
     # a plain string: an address or a host name, told apart in validate_endpoint
@@ -246,24 +264,19 @@ class PrismaFlowCheck(FlowCheck):
             name = endpoint["service"]
             if not isinstance(name, str) or not name.strip():
                 raise ValidationError(option + ".service", "the name of a TCP service is expected, got %r" % (name,))
-            namespace = endpoint.get("namespace")
-            if not isinstance(namespace, str) or not namespace.startswith("/"):
-                raise ValidationError(option + ".namespace", "an absolute namespace path such as /acme/prod is required with service")
             endpoint["service"] = name.strip()
-            endpoint["namespace"] = namespace.rstrip("/") or "/"
+            endpoint["namespace"] = _namespace_path(endpoint.get("namespace", "."), option + ".namespace")
             return
         if "namespace" in endpoint or "tags" in endpoint:
             if address is not None or host is not None:
                 raise ValidationError(option, "namespace and tags name processing units; do not mix them with address or host")
-            namespace = endpoint.get("namespace")
-            if not isinstance(namespace, str) or not namespace.startswith("/"):
-                raise ValidationError(option + ".namespace", "an absolute namespace path such as /acme/prod is required with tags")
+            namespace = _namespace_path(endpoint.get("namespace", "."), option + ".namespace")
             tags = endpoint.get("tags", [])
             if isinstance(tags, str):
                 tags = [tags]
             if not isinstance(tags, list) or not all(isinstance(t, str) and "=" in t for t in tags):
                 raise ValidationError(option + ".tags", "a list of key=value tags is expected, got %r" % (endpoint.get("tags"),))
-            endpoint["namespace"] = namespace.rstrip("/") or "/"
+            endpoint["namespace"] = namespace
             endpoint["tags"] = list(tags)
             return
         if address is not None:
@@ -281,6 +294,10 @@ class PrismaFlowCheck(FlowCheck):
 
     def load(self, connection, params, flows):
         base = connection.namespace.rstrip("/") or "/"
+        for flow in flows:
+            for endpoint in (flow.source, flow.destination):
+                if endpoint.get("namespace") is not None and not endpoint["namespace"].startswith("/"):
+                    endpoint["namespace"] = _absolute(base, endpoint["namespace"])
         try:
             namespaces = connection.list_all("/namespaces", namespace=base, params={"recursive": "true"})
         except ApiError as exc:

@@ -455,6 +455,17 @@ def parse_one(source, destination="10.0.0.1", service="tcp/80"):
     return PrismaFlowCheck().parse_flows([{"source": source, "destination": destination, "service": service}])[0]
 
 
+def test_relative_namespaces_are_resolved_against_the_task_s():
+    """``prod`` is a child of the task's namespace, ``.`` or no namespace the task's own: flow files
+    kept in a policy repository then name no tenant."""
+    from ansible_collections.microseg.segmentation.plugins.modules.prisma_flow_check import _absolute
+
+    assert parse_one({"tags": "app=web"}).source == {"namespace": ".", "tags": ["app=web"]}
+    assert parse_one({"namespace": "shop/", "tags": "app=web"}).source == {"namespace": "shop", "tags": ["app=web"]}
+    assert [_absolute("/acme", p) for p in (".", "shop", "shop/web", "./shop")] == ["/acme", "/acme/shop", "/acme/shop/web", "/acme/shop"]
+    assert _absolute("/", "shop") == "/shop"
+
+
 def test_endpoint_forms():
     """A string is an address or a host name; a mapping is namespace + tags, address, host, or host + address."""
     assert parse_one("203.0.113.7").source == {"address": "203.0.113.7"}
@@ -465,7 +476,8 @@ def test_endpoint_forms():
 
 
 @pytest.mark.parametrize("source, text", [
-    ({"namespace": "acme", "tags": ["app=web"]}, "absolute namespace"),
+    ({"namespace": "../acme", "tags": ["app=web"]}, "a namespace path is expected"),
+    ({"namespace": "acme//web", "tags": ["app=web"]}, "a namespace path is expected"),
     ({"namespace": NS, "tags": ["web"]}, "key=value"),
     ({"namespace": NS, "address": "10.0.0.1"}, "do not mix"),
     ({"address": "10.0.0.300"}, "not an IPv4 or IPv6 address"),
@@ -759,7 +771,7 @@ def test_service_endpoint_validation_before_any_request():
     assert ok == {"service": "my-service", "namespace": SVC_NS}
     for value, option, message in (
             ({"service": "my-service", "namespace": SVC_NS}, "flows[0].source", "is a destination"),
-            ({"service": "my-service"}, "flows[0].destination", "absolute namespace"),
+            ({"service": "my-service", "namespace": 7}, "flows[0].destination", "a namespace path is expected"),
             ({"service": "my-service", "namespace": SVC_NS, "tags": ["app=x"]}, "flows[0].destination", "do not mix it with tags"),
             ({"service": "", "namespace": SVC_NS}, "flows[0].destination", "name of a TCP service")):
         with pytest.raises(ValidationError, match=message):
