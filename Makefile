@@ -184,7 +184,7 @@ demo: venv collection-root
 
 # Each benchmark starts a lab of its own on loopback and prints a table.
 bench: venv collection-root
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/scale.py
 	$(PY) benchmarks/nsxt.py
 	$(PY) benchmarks/secure_workload.py
 	$(PY) benchmarks/flows.py

@@ -3,15 +3,19 @@
 against it, the lab's request counters read around each run, and the table printed at the end.
 
 A product benchmark subclasses ``LabBench``, names the lab product and the environment its
-modules read (``product`` and ``environment(lab)``), and calls ``run(label, tasks)``.
+modules read (``product`` and ``environment(lab)``), and calls ``run(label, tasks)`` (or
+``measure(label, tasks)`` for the figures of one run without recording them).
 """
 
+import collections
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import requests
@@ -33,6 +37,54 @@ def play(tasks, module_defaults=None):
         "module_defaults": module_defaults or {},
         "tasks": tasks,
     }]
+
+
+# One finished command: its exit code and output, wall seconds, CPU seconds (user + system of
+# the process and every descendant it reaped) and the peak resident memory of the largest of them.
+Execution = collections.namedtuple("Execution", "returncode stdout stderr wall cpu maxrss_mb timed_out")
+
+# One benchmarked playbook run: the lab's request and write counts, the run's figures, the
+# ``changed`` count of its PLAY RECAP and its output.
+Measurement = collections.namedtuple("Measurement", "requests writes wall cpu maxrss_mb changed counters stdout")
+
+
+def _kill_group(pgid, fired):
+    fired.append(True)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def execute(argv, env, timeout):
+    """Run ``argv`` in a process group of its own, killed as a whole after ``timeout`` seconds.
+
+    The CPU time and peak memory come from ``wait4`` on the child: the kernel adds to them those of
+    every descendant the child (or a descendant of it) waited for, which is how ansible-playbook
+    reaps its workers and their module processes. Processes outside the tree (the lab) are not counted.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        fired = []
+        timer = threading.Timer(timeout, _kill_group, (proc.pid, fired))
+        timer.start()
+        try:
+            # exited but not reaped yet: until wait4 below, its pid (the group id) cannot be reused
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        except BaseException:
+            _kill_group(proc.pid, fired)
+            raise
+        finally:
+            timer.cancel()
+            timer.join()
+        wall = time.monotonic() - started
+        dummy, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Execution(proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"), wall,
+                         usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, bool(fired))
 
 
 class LabBench:
@@ -78,8 +130,8 @@ class LabBench:
             os.symlink(ROOT, link)
         return path
 
-    def admin(self, method, path):
-        resp = requests.request(method, self.admin_url(self.lab) + path, verify=self.lab["ca_path"], timeout=ADMIN_TIMEOUT)
+    def admin(self, method, path, body=None):
+        resp = requests.request(method, self.admin_url(self.lab) + path, json=body, verify=self.lab["ca_path"], timeout=ADMIN_TIMEOUT)
         resp.raise_for_status()
         return resp.json() if resp.content else None
 
@@ -87,25 +139,32 @@ class LabBench:
         """The product's objects back to the lab's startup state (counters too)."""
         self.admin("POST", "/_lab/reset")
 
-    def run(self, label, tasks, record=True, module_defaults=None):
-        """Run one playbook of ``tasks``; record requests, writes, seconds and changed tasks under ``label``."""
+    def set_latency(self, seconds):
+        """Every product request to the lab from now on is answered after ``seconds`` more."""
+        self.admin("PUT", "/_lab/latency", {"seconds": seconds})
+
+    def measure(self, label, tasks, module_defaults=None, timeout=PLAYBOOK_TIMEOUT):
+        """Run one playbook of ``tasks`` and return its Measurement; exit the benchmark if it fails."""
         path = os.path.join(self.workdir, "bench.yml")
         with open(path, "w") as handle:
             yaml.safe_dump(play(tasks, module_defaults), handle, sort_keys=False)
         self.admin("POST", "/_lab/counters/reset")
-        started = time.monotonic()
-        proc = subprocess.run(["ansible-playbook", path], env=self.env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT,
-                              check=False, stdin=subprocess.DEVNULL)
-        seconds = time.monotonic() - started
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])
-            raise SystemExit("benchmark step '%s' failed" % label)
+        done = execute(["ansible-playbook", path], self.env, timeout)
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout[-4000:] + done.stderr[-2000:])
+            raise SystemExit("benchmark step '%s' %s" % (label, "timed out after %d s" % timeout if done.timed_out else "failed"))
         counters = self.admin("GET", "/_lab/counters")
-        recaps = [line for line in proc.stdout.splitlines() if "changed=" in line and "ok=" in line]
+        recaps = [line for line in done.stdout.splitlines() if "changed=" in line and "ok=" in line]
         recap = dict(x.split("=") for x in (recaps[-1].split(":", 1)[1].split() if recaps else []) if "=" in x)
+        changed = int(recap["changed"]) if recap.get("changed", "").isdigit() else None
+        return Measurement(counters["total"], counters["writes"], done.wall, done.cpu, done.maxrss_mb, changed, counters, done.stdout)
+
+    def run(self, label, tasks, record=True, module_defaults=None):
+        """Run one playbook of ``tasks``; record requests, writes, seconds and changed tasks under ``label``."""
+        step = self.measure(label, tasks, module_defaults)
         if record:
-            self.rows.append((label, counters["total"], counters["writes"], seconds, recap.get("changed", "?")))
-        return counters
+            self.rows.append((label, step.requests, step.writes, step.wall, "?" if step.changed is None else step.changed))
+        return step.counters
 
     def table(self):
         header = ("scenario", "requests", "writes", "seconds", "changed tasks")
