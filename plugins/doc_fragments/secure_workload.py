@@ -81,7 +81,7 @@ options:
     type: list
     elements: dict
   parallel:
-    description: With O(items), how many writes are sent at once (1 to 32).
+    description: With O(items) or O(src), how many writes are sent at once (1 to 32).
     type: int
     default: 8
 notes:

@@ -23,7 +23,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.source
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import NETADDR, ValidationError
 
 
-def list_form_argument_spec(item_spec=None):
+def list_form_argument_spec(item_spec=None, parallel=8):
     """``state`` and the list-form options (``items`` and ``parallel`` documented in each product's
     ``object`` fragment, ``src`` and ``details`` in the ``list_form`` fragment).
 
@@ -38,7 +38,7 @@ def list_form_argument_spec(item_spec=None):
         items=items,
         src=dict(type="list", elements="path"),
         details=dict(type="str", default="changed", choices=["changed", "all"]),
-        parallel=dict(type="int", default=8),
+        parallel=dict(type="int", default=parallel),
     )
 
 
@@ -102,6 +102,8 @@ class ObjectModule(Runner):
 
     tag_scheme = None
     libraries = (REQUESTS, NETADDR)
+    # how many writes a list form sends at once unless the task says (its option ``parallel``)
+    default_parallel = 8
 
     # The options that identify an object (all required, per object); most kinds have a name.
     key_options = ("name",)
@@ -132,7 +134,7 @@ class ObjectModule(Runner):
     def argument_spec(self):
         spec = self.connection_spec()
         spec.update(self.kind.argument_spec())
-        spec.update(list_form_argument_spec(self.kind.item_spec()))
+        spec.update(list_form_argument_spec(self.kind.item_spec(), self.default_parallel))
         if self.supports_purge:
             spec.update(ownership_argument_spec())
         return spec

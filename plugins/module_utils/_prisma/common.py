@@ -294,6 +294,9 @@ class PrismaObjectModule(ObjectModule):
     """A Prisma object module: Prisma connection options, one resource in one namespace."""
 
     tag_scheme = PrismaTags()
+    # `make bench` (create 2,000 rulesets at 50 ms a request): 8 writes at once 23 s, 16 at once
+    # 16 s, 32 at once 14 s; the API documents no limit and answers 429 (retried) when it has one
+    default_parallel = 16
 
     def __init__(self, kind, resource, adapter_class=PrismaAdapter):
         super(PrismaObjectModule, self).__init__(kind, resource, adapter_class)
