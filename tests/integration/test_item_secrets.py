@@ -1,4 +1,4 @@
-"""Secrets given in list-form items never reach any output.
+"""Secrets given in list-form items, written in the task or read from a file (``src``), never reach any output.
 
 Every object module whose ``items`` have a ``no_log`` sub-option (found from the modules' own
 argument specs) runs against the lab with secrets in its items, once failing validation and once
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from playbook_tools import run_playbook
 
@@ -103,10 +104,22 @@ def scenario(module, lab_api, error):
 OUTPUTS = [('-vvv', 'default'), (None, 'ansible.posix.json'), ('-vvv', 'ansible.posix.json')]
 
 
+def from_file(task, tmp_path, expect):
+    """The task with its items read from a YAML file (``src``) instead of written in it."""
+    (module, args), = task.items()
+    path = tmp_path / 'policy' / 'items.yml'
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(yaml.safe_dump(args.pop('items')), encoding='utf-8')
+    return {module: dict(args, src=[str(path)])}, expect.replace('items[', '%s[' % path)
+
+
+@pytest.mark.parametrize('source', ['items', 'src'])
 @pytest.mark.parametrize('error', ['validation', 'type', 'api'])
 @pytest.mark.parametrize('module', secret_modules())
-def test_item_secrets_never_printed(module, error, lab, lab_api, tmp_path):
+def test_item_secrets_never_printed(module, error, source, lab, lab_api, tmp_path):
     task, secrets, fault, expect = scenario(module, lab_api, error)
+    if source == 'src':
+        task, expect = from_file(task, tmp_path, expect)
     task = dict(task, name='List form with secrets in items', diff=True)
     playbook = [{'name': 'Item secrets', 'hosts': 'localhost', 'gather_facts': False, 'connection': 'local',
                  'vars': {'ansible_python_interpreter': sys.executable}, 'tasks': [task]}]
@@ -125,6 +138,8 @@ def test_item_secrets_never_printed(module, error, lab, lab_api, tmp_path):
             json.loads(out[out.index('{'):])  # the whole output is the callback's JSON document
         for secret in secrets:
             assert secret not in out, '%s printed with %s %s:\n%s' % (secret, callback, verbosity, out)
-        if error != 'type':
+        if error != 'type' and source == 'items':
             # the invocation shows the items' secret options, masked (and a failed request's body, masked)
             assert 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in out, out
+        if source == 'src':
+            assert 'items.yml' in out, out  # the invocation names the file, not its content
