@@ -14,7 +14,7 @@ Traffic goes to the lab on loopback only.
 import argparse
 
 from nsxt import NsxtBench, ns_group
-from run import PrismaBench, ruleset
+from prisma_bench import PrismaBench, ruleset
 from secure_workload import SCOPE, SecureWorkloadBench
 from secure_workload import policy as sw_policy
 

@@ -44,7 +44,7 @@ FOLLOW_UP_RUNS = 3
 
 sys.path.insert(0, HERE)
 from nsxt import ns_group, policy_group  # noqa: E402  pylint: disable=wrong-import-position
-from run import ruleset  # noqa: E402  pylint: disable=wrong-import-position
+from prisma_bench import ruleset  # noqa: E402  pylint: disable=wrong-import-position
 from secure_workload import policy  # noqa: E402  pylint: disable=wrong-import-position
 
 # The share of requests faulted: each rule takes every N-th request the rules before it let pass.

@@ -32,6 +32,7 @@ import time
 import yaml
 
 from harness import LabBench
+from prisma_bench import prisma_environment, ruleset
 
 FULL = {"sizes": (500, 2000), "loop_items": 50, "floor_runs": 5}
 QUICK = {"sizes": (50, 200), "loop_items": 10, "floor_runs": 3}
@@ -44,21 +45,6 @@ FORMS = ("from files", "inline", "per-item loop")
 FORM_OPTIONS = {"files": "from files", "inline": "inline", "loop": "per-item loop"}
 MODULE = "microseg.segmentation.prisma_network_ruleset"
 HEADER = ("scenario", "N", "latency", "requests", "writes", "wall s", "CPU s", "peak MB", "wall ×", "CPU ×", "memory ×")
-
-
-def ruleset(index, port=8080):
-    return {
-        "name": "rs-%04d" % index,
-        "subject": [["app=svc-%d" % index, "$identity=processingunit"]],
-        "incoming_rules": [
-            {"object": [["app=client-%d" % index]], "protocol_ports": ["tcp/%d" % port, "tcp/443"]},
-            {"object": [["externalnetwork:name=monitoring"]], "protocol_ports": ["tcp/9100"]},
-        ],
-        "outgoing_rules": [
-            {"object": [["app=db-%d" % index]], "protocol_ports": ["tcp/5432"]},
-            {"object": [["externalnetwork:name=dns"]], "protocol_ports": ["udp/53"]},
-        ],
-    }
 
 
 class Row:
@@ -204,7 +190,7 @@ class ScaleBench(LabBench):
         self.started = time.monotonic()
 
     def environment(self, lab):
-        return {"PRISMA_API": lab["url"], "PRISMA_TOKEN": lab["token"], "PRISMA_CA_PATH": lab["ca_path"]}
+        return prisma_environment(lab)
 
     # ---------------------------------------------------------------- steps
 
