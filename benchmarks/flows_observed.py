@@ -21,7 +21,7 @@ import random
 import time
 
 import requests
-from harness import ADMIN_TIMEOUT, LabBench
+from harness import ADMIN_TIMEOUT, LabBench, markdown
 
 NAMESPACE = "bench-observed"
 MAX_FLOWS = 1000000
@@ -146,13 +146,7 @@ class ObservedFlowBench(LabBench):
                              "{:,}".format(summary["flows"]), rulesets))
 
     def table(self):
-        header = ("scenario", "requests", "seconds", "flows in", "merged flows", "rulesets proposed")
-        rows = self.results
-        widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-        lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)) + " |"]
-        lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-        lines.extend("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows)
-        return "\n".join(lines)
+        return markdown(("scenario", "requests", "seconds", "flows in", "merged flows", "rulesets proposed"), self.results)
 
     def scenarios(self):
         apps, replicas = self.sizes[0], self.sizes[1]

@@ -48,6 +48,15 @@ Execution = collections.namedtuple("Execution", "returncode stdout stderr wall c
 Measurement = collections.namedtuple("Measurement", "requests writes wall cpu maxrss_mb changed counters stdout")
 
 
+def markdown(header, rows):
+    """A markdown table, columns padded to their widest cell."""
+    widths = [max(len(str(r[i])) for r in [header] + list(rows)) for i in range(len(header))]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines.extend("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows)
+    return "\n".join(lines)
+
+
 def _kill_group(pgid, fired):
     fired.append(True)
     try:
@@ -168,12 +177,8 @@ class LabBench:
 
     def table(self):
         header = ("scenario", "requests", "writes", "seconds", "changed tasks")
-        rows = [(label, str(total), str(writes), "%.1f" % seconds, str(changed)) for label, total, writes, seconds, changed in self.rows]
-        widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
-        lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)) + " |"]
-        lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-        lines.extend("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows)
-        return "\n".join(lines)
+        return markdown(header, [(label, str(total), str(writes), "%.1f" % seconds, str(changed))
+                                 for label, total, writes, seconds, changed in self.rows])
 
     def main(self, scenarios):
         """Start the lab, run the scenarios, always stop it and print the table."""

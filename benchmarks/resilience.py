@@ -44,6 +44,7 @@ FOLLOW_UP_RUNS = 3
 
 sys.path.insert(0, HERE)
 from nsxt import ns_group, policy_group  # noqa: E402  pylint: disable=wrong-import-position
+from harness import markdown  # noqa: E402  pylint: disable=wrong-import-position
 from prisma_bench import ruleset  # noqa: E402  pylint: disable=wrong-import-position
 from secure_workload import policy  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -383,11 +384,7 @@ class Resilience:
         header = ("scenario", "runs", "faults injected", "objects (expected)", "duplicates", "runs needed", "seconds")
         rows = [(r["scenario"], str(r["runs"]), str(r["faults"]), "%d (%d)" % (r["objects"], r["expected"]), str(r["duplicates"]),
                  str(r["runs_needed"]), "%.1f" % r["seconds"]) for r in self.rows]
-        widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
-        lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)) + " |",
-                 "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-        lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows]
-        return "\n".join(lines)
+        return markdown(header, rows)
 
 
 def main():

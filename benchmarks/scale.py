@@ -31,7 +31,7 @@ import time
 
 import yaml
 
-from harness import LabBench
+from harness import LabBench, markdown
 from prisma_bench import prisma_environment, ruleset
 
 FULL = {"sizes": (500, 2000), "loop_items": 50, "floor_runs": 5}
@@ -98,15 +98,6 @@ def ratio(value, base):
         return "n/a"
     times = float(value) / base
     return ("%.0f×" if times >= 100 else "%.1f×") % times
-
-
-def markdown(header, rows):
-    """A markdown table, columns padded to their widest cell."""
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines.extend("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows)
-    return "\n".join(lines)
 
 
 def table(rows, floor):
