@@ -80,7 +80,7 @@ class NsxtConnection(Connection):
             if params.get("session"):
                 self._login(params["username"], params["password"])
             else:
-                self.client.session.auth = (params["username"], params["password"])
+                self.client.set_basic_auth(params["username"], params["password"])
 
     def _login(self, username, password):
         """Session authentication: a form POST answered with the session cookie (kept by the

@@ -41,7 +41,7 @@ def signature(secret, method, path_url, body_checksum, content_type, stamp):
 
 
 class Signer:
-    """Signs a prepared ``requests`` request in place (used as the HTTP client's signer hook)."""
+    """Signs a request in place: the HTTP client's signer hook, given its method, path_url, body and headers."""
 
     def __init__(self, api_key, api_secret, clock=time.time):
         self.api_key = api_key

@@ -1,7 +1,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The HTTP client against a scripted server on loopback."""
 
+import base64
 import json
+import select
+import socket
+import socketserver
+import threading
 
 import pytest
 
@@ -176,10 +181,12 @@ def test_form_body_is_url_encoded_and_kept_out_of_errors(server):
 def test_client_certificate_for_one_request_only(tls_server, pki):
     url, script, ca = tls_server
     http = HttpClient(url, ca_path=ca, sleep=lambda s: None)
-    http.request("POST", "/issue", body={}, cert=(str(pki["client.pem"]), str(pki["client.key"])))
-    http.session.close()  # a new connection: the certificate was not kept by the session
+    client_cert = (str(pki["client.pem"]), str(pki["client.key"]))
+    http.request("POST", "/issue", body={}, cert=client_cert)
+    http.request("GET", "/things")  # the connection kept open is not the one that presented the certificate
+    http.request("POST", "/issue", body={}, cert=client_cert)
     http.request("GET", "/things")
-    assert [r[4] for r in script.requests] == ["app-credential", None]
+    assert [r[4] for r in script.requests] == ["app-credential", None, "app-credential", None]
 
 
 def test_tls_is_verified_against_the_ca_given(tls_server):
@@ -331,37 +338,116 @@ def test_create_once_gives_up_on_a_refusal_and_when_retries_run_out():
     assert len(connection.sent) == 4  # the first try and 3 retries
 
 
-class _Sent(Exception):
-    pass
+class _ConnectProxy(socketserver.ThreadingTCPServer):
+    """An HTTP proxy on loopback that tunnels CONNECT requests, recording each request line and its headers."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        self.seen = []
+        super().__init__(("127.0.0.1", 0), _TunnelHandler)
 
 
-def _sent_settings(http):
-    """The proxies, CA and certificate the client hands to requests for one GET."""
-    def send(prepared, **kwargs):
-        raise _Sent(kwargs)
-    http.session.send = send
-    with pytest.raises(_Sent) as sent:
-        http.request("GET", "/things")
-    kwargs = sent.value.args[0]
-    return kwargs["proxies"], kwargs["verify"], kwargs["cert"]
+class _TunnelHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        reader = self.request.makefile("rb")
+        line = reader.readline().decode("latin-1").strip()
+        headers = {}
+        for header in iter(reader.readline, b"\r\n"):
+            name, _sep, value = header.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        self.server.seen.append((line, headers))
+        host, port = line.split()[1].rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        sockets = [self.request, upstream]
+        for _turn in range(10000):  # bounded: a test's few requests need a few dozen turns
+            readable = select.select(sockets, [], [], 10)[0]
+            if not readable:
+                break
+            chunks = [(s, s.recv(65536)) for s in readable]
+            if any(not data for s, data in chunks):
+                break
+            for s, data in chunks:
+                (upstream if s is self.request else self.request).sendall(data)
+        upstream.close()
 
 
-def test_the_environment_proxies_and_ca_bundle_are_read_once_and_honoured(monkeypatch, tmp_path):
+@pytest.fixture()
+def connect_proxy():
+    proxy = _ConnectProxy()
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    yield proxy
+    proxy.shutdown()
+    proxy.server_close()
+
+
+def test_the_environment_proxy_is_read_once_and_tunnels_the_requests(monkeypatch, tls_server, connect_proxy):
+    url, script, ca = tls_server
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:proxy-pw@127.0.0.1:%d" % connect_proxy.server_address[1])
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = HttpClient(url, ca_path=ca, sleep=lambda s: None)
+    # read at creation: a later change of the environment does not reach a client already made
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")
+    assert proxied.request("GET", "/things").status == 200
+    line, headers = connect_proxy.seen[0]
+    assert line.split()[:2] == ["CONNECT", url.split("//")[1]]
+    assert headers["proxy-authorization"] == "Basic " + base64.b64encode(b"user:proxy-pw").decode()
+    assert len(script.requests) == 1 and "Proxy-Authorization" not in script.requests[0][2]  # the proxy's credentials stay with it
+
+
+def test_no_proxy_and_the_ca_bundles_of_the_environment(monkeypatch, tmp_path):
     ca = tmp_path / "nsx-ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.test:3128")
     monkeypatch.setenv("NO_PROXY", "internal.test")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corp-ca.pem")
     proxied = HttpClient("https://console.example.test", sleep=lambda s: None)
-    proxies, verify, cert = _sent_settings(proxied)
-    assert proxies.get("https") == "http://proxy.corp.test:3128" and verify == "/etc/corp-ca.pem" and cert is None
-    # read at creation: a later change of the environment does not reach a client already made
-    monkeypatch.setenv("HTTPS_PROXY", "http://other.test:1")
-    assert _sent_settings(proxied)[0].get("https") == "http://proxy.corp.test:3128"
+    assert proxied.proxy == "http://proxy.corp.test:3128" and proxied.verify == "/etc/corp-ca.pem"
     direct = HttpClient("https://nsx.internal.test", ca_path=str(ca), sleep=lambda s: None)
-    proxies, verify, cert = _sent_settings(direct)
-    assert "https" not in proxies and verify == str(ca)  # NO_PROXY matches; the CA asked for wins
-    assert _sent_settings(HttpClient("https://x.test", validate_certs=False, sleep=lambda s: None))[1] is False
+    assert direct.proxy is None and direct.verify == str(ca)  # NO_PROXY matches; the CA asked for wins
+    assert HttpClient("https://x.test", validate_certs=False, sleep=lambda s: None).verify is False
+
+
+def test_the_cookies_of_a_login_are_sent_back_until_they_expire(server):
+    url, script = server
+    script.answers = [(200, {"Set-Cookie": "JSESSIONID=abc123; Path=/; Secure; HttpOnly"}, {}), (200, {}, {}),
+                      (200, {"Set-Cookie": "JSESSIONID=; Max-Age=0; Path=/"}, {}), (200, {}, {})]
+    http = HttpClient(url, sleep=lambda s: None)
+    for _request in range(4):
+        http.request("GET", "/things")
+    assert [r[2].get("Cookie") for r in script.requests] == [None, "JSESSIONID=abc123", "JSESSIONID=abc123", None]
+
+
+def test_basic_credentials_go_with_every_request_and_stay_out_of_errors(server):
+    url, script = server
+    script.answers = [(200, {}, {}), (401, {}, {"message": "bad credentials Basic %s" % base64.b64encode(b"admin:p\xe4ss").decode()})]
+    http = HttpClient(url, sleep=lambda s: None)
+    http.set_basic_auth("admin", "p\u00e4ss")
+    http.request("GET", "/things")
+    with pytest.raises(ApiError) as err:
+        http.request("GET", "/things")
+    assert script.requests[0][2]["Authorization"] == "Basic " + base64.b64encode(b"admin:p\xe4ss").decode()  # Latin-1, as HTTP has it
+    assert base64.b64encode(b"admin:p\xe4ss").decode() not in str(err.value)
+
+
+def test_a_redirect_is_not_followed(server):
+    url, script = server
+    script.answers = [(302, {"Location": "http://127.0.0.1:1/elsewhere"}, {"message": "moved"})]
+    with pytest.raises(ApiError) as err:
+        HttpClient(url, sleep=lambda s: None).request("GET", "/things")
+    assert err.value.status == 302 and len(script.requests) == 1
+
+
+def test_query_strings_are_encoded_as_requests_encodes_them(server):
+    url, script = server
+    http = HttpClient(url, sleep=lambda s: None)
+    http.request("GET", "/things", params={"q": "name == a b/c", "tag": ["x", "y"], "skip": None, "~action": "go"})
+    http.request("GET", "/things?page=1", params={"size": 2})
+    assert [r[1] for r in script.requests] == ["/things?q=name+%3D%3D+a+b%2Fc&tag=x&tag=y&~action=go", "/things?page=1&size=2"]
 
 
 def test_a_rate_limit_spaces_the_request_starts(server, monkeypatch):
