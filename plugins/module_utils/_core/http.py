@@ -268,6 +268,8 @@ class HttpClient:
         # file is never read: credentials are options. The CA asked for (ca_path) wins over the
         # environment's bundle; without either, the bundle ``requests`` uses (certifi's).
         self.proxy = requests.utils.select_proxy(self.base_url + "/", requests.utils.get_environ_proxies(self.base_url + "/"))
+        # the proxy as messages name it: without the user and password its URL may carry
+        self.proxy_shown = requests.utils.urldefragauth(self.proxy) if self.proxy else None
         self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         if self.verify is True:
             self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
@@ -329,7 +331,7 @@ class HttpClient:
                 try:
                     from urllib3.contrib.socks import SOCKSProxyManager
                 except ImportError:
-                    raise ApiError("the proxy %s for %s needs the python 'PySocks' library" % (self.proxy, self.base_url)) from None
+                    raise ApiError("the proxy %s for %s needs the python 'PySocks' library" % (self.proxy_shown, self.base_url)) from None
                 options.pop("proxy_headers", None)
                 pool = SOCKSProxyManager(self.proxy, **options)
             else:
@@ -419,7 +421,7 @@ class HttpClient:
         try:
             pool = self._pool(cert or self.client_cert)
         except (LocationValueError, ProxySchemeUnknown) as exc:
-            raise ApiError(redact("cannot use the proxy %s for %s: %s" % (self.proxy, url, exc), self.secrets), method=method, url=url) from exc
+            raise ApiError(redact("cannot use the proxy %s for %s: %s" % (self.proxy_shown, url, exc), self.secrets), method=method, url=url) from exc
         started = time.time()
         attempt = 0
         while True:

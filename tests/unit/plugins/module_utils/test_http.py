@@ -399,6 +399,14 @@ def test_the_environment_proxy_is_read_once_and_tunnels_the_requests(monkeypatch
     assert len(script.requests) == 1 and "Proxy-Authorization" not in script.requests[0][2]  # the proxy's credentials stay with it
 
 
+def test_a_proxy_that_cannot_be_used_is_named_without_its_password(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "ftp://user:proxy-pw@proxy.corp.test:21")
+    with pytest.raises(ApiError) as err:
+        HttpClient("https://console.example.test", sleep=lambda s: None).request("GET", "/things")
+    assert "cannot use the proxy ftp://proxy.corp.test:21 for https://console.example.test/things" in str(err.value)
+    assert "proxy-pw" not in str(err.value)
+
+
 def test_no_proxy_and_the_ca_bundles_of_the_environment(monkeypatch, tmp_path):
     ca = tmp_path / "nsx-ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
