@@ -172,17 +172,23 @@ RULE_SPEC = dict(
 
 def canon_rules(rules):
     """Rules compared as a multiset, each with the API defaults filled in."""
-    canon = []
-    for rule in rules or []:
-        canon.append((
-            rule.get("action") or "Allow",
-            canon_expression(rule.get("object")),
-            tuple(sorted(p.lower() for p in rule.get("protocolPorts") or [])),
-            bool(rule.get("logsDisabled")),
-            bool(rule.get("observationEnabled")),
-            rule.get("name") or "",
-        ))
-    return tuple(sorted(canon, key=repr))
+    canon = [_canon_rule(rule) for rule in rules or []]
+    if len(canon) > 1:
+        canon.sort(key=repr)
+    return tuple(canon)
+
+
+def _canon_rule(rule):
+    get = rule.get
+    ports = get("protocolPorts")
+    return (
+        get("action") or "Allow",
+        canon_expression(get("object")),
+        tuple(sorted([p.lower() for p in ports])) if ports else (),
+        bool(get("logsDisabled")),
+        bool(get("observationEnabled")),
+        get("name") or "",
+    )
 
 
 def export_rules(rules, obj):
@@ -204,14 +210,30 @@ def export_rules(rules, obj):
     return exported
 
 
+_rule_object = tag_expression(strict=True)
+# the canonical protocolPorts of the lists already checked (the same few recur in thousands of rules)
+_CHECKED_PORTS = {}
+
+
+def _protocol_ports(ports, path):
+    """``validate_protocol_ports(ports, path)``, remembered for a list of strings that passed."""
+    key = tuple(ports) if type(ports) is list and all(type(p) is str for p in ports) else None  # pylint: disable=unidiomatic-typecheck
+    if key is not None and key in _CHECKED_PORTS:
+        return list(_CHECKED_PORTS[key])
+    canonical = validate_protocol_ports(ports, path)
+    if key is not None and len(_CHECKED_PORTS) < 10000:
+        _CHECKED_PORTS[key] = tuple(canonical)
+    return canonical
+
+
 def build_rules(rules, option):
     built = []
     for index, rule in enumerate(rules):
         path = "%s[%d]." % (option, index)
         api_rule = {
             "action": rule["action"].capitalize(),
-            "object": tag_expression(strict=True)(rule["object"], path + "object"),
-            "protocolPorts": validate_protocol_ports(rule["protocol_ports"], path + "protocol_ports"),
+            "object": _rule_object(rule["object"], path + "object"),
+            "protocolPorts": _protocol_ports(rule["protocol_ports"], path + "protocol_ports"),
             "logsDisabled": rule["logs_disabled"],
             "observationEnabled": rule["observation_enabled"],
         }
@@ -222,7 +244,7 @@ def build_rules(rules, option):
         built.append(api_rule)
     seen = {}
     for index, api_rule in enumerate(built):
-        key = canon_rules([dict(api_rule, name="")])
+        key = _canon_rule(api_rule)[:-1]  # the name does not tell two rules apart
         if key in seen:
             raise ValidationError(option, "rules %d and %d are duplicates (same action, object and protocol ports)" % (seen[key], index))
         seen[key] = index
