@@ -115,6 +115,8 @@ class Faults:
 
     def take(self, method: str, *paths: str) -> FaultRule | None:
         """Return (and consume one use of) the first rule matching this request, if any."""
+        if not self._rules:  # no rule set (the usual case): nothing to match, no lock to take
+            return None
         with self._lock:
             for index, rule in enumerate(self._rules):
                 if rule.matches(method, paths):

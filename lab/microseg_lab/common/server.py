@@ -8,9 +8,13 @@ latency, applies the fault rules, then hands the request to the product.
 
 from __future__ import annotations
 
+import email.parser
+import email.utils
 import http
+import http.client
 import json
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -38,12 +42,108 @@ class Request:
     body: bytes
     client_cert: dict | None = None
     client_address: str = ""
+    # lower-cased name -> values in order, built from ``headers`` on first use (see header_index)
+    index: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
 
     def header(self, name: str, default: str | None = None) -> str | None:
-        return self.headers.get(name, default)
+        """The first value of header ``name`` (any case), as ``Message.get`` answers it."""
+        if self.index is None:
+            self.index = header_index(self.headers)
+        values = self.index.get(name.lower())
+        return values[0] if values else default
 
     def header_values(self, name: str) -> list[str]:
-        return self.headers.get_all(name) or []
+        """Every value of header ``name`` in the order sent, as ``Message.get_all`` answers them."""
+        if self.index is None:
+            self.index = header_index(self.headers)
+        return list(self.index.get(name.lower(), ()))
+
+
+def header_index(headers: Message) -> dict[str, list[str]]:
+    """Lower-cased header name -> its values in order (the values ``Message.get``/``get_all`` answer)."""
+    index: dict[str, list[str]] = {}
+    for name, value in headers.items():
+        index.setdefault(name.lower(), []).append(value)
+    return index
+
+
+# The limits of http.client's header reading (a longer line is LineTooLong, more lines HTTPException).
+MAX_HEADER_LINE = 65536
+MAX_HEADERS = 100
+# A header block the email parser reads without any special case: lines of a name (visible ASCII
+# characters other than ':', so no leading space: not a continuation, not a "From " envelope line),
+# ':', then printable ASCII or tabs, each ended by CRLF or LF; then the blank line. Any other block
+# (continuation lines, lines without a name, control or non-ASCII characters, a block cut by the end
+# of the stream) goes to the email parser as the standard library sends it.
+_PLAIN_BLOCK = re.compile(r"(?:[!-9;-~]+:[ -~\t]*\r?\n)*\r?\n")
+_PLAIN_LINE = re.compile(r"([!-9;-~]+):[ \t]*([ -~\t]*)\r?\n")
+
+
+def read_headers(rfile, message_class=http.client.HTTPMessage) -> tuple[Message, dict[str, list[str]]]:
+    """The header block of a request as ``http.client.parse_headers`` reads it (same limits, same
+    errors, same message), and its ``header_index``.
+
+    A plain block (nearly every request) is put into the message directly: the name and the value
+    of each line as the email parser splits them (the value without the spaces and tabs after the
+    colon nor the line end). Any other block goes through the email parser, so that malformed
+    requests are read exactly as before.
+    """
+    block = _buffered_block(rfile)
+    if block is None:
+        lines = []
+        while True:
+            line = rfile.readline(MAX_HEADER_LINE + 1)
+            if len(line) > MAX_HEADER_LINE:
+                raise http.client.LineTooLong("header line")
+            lines.append(line)
+            if len(lines) > MAX_HEADERS:
+                raise http.client.HTTPException("got more than %d headers" % MAX_HEADERS)
+            if line in (b"\r\n", b"\n", b""):
+                break
+        block = b"".join(lines)
+    text = block.decode("iso-8859-1")
+    if _PLAIN_BLOCK.fullmatch(text) is None:
+        message = email.parser.Parser(_class=message_class).parsestr(text)
+        return message, header_index(message)
+    # the message the email parser makes of these lines: each (name, value) stored with set_raw, as it does
+    message = message_class()
+    index: dict[str, list[str]] = {}
+    for name, value in _PLAIN_LINE.findall(text):
+        message.set_raw(name, value)
+        key = name.lower()
+        if key in index:
+            index[key].append(value)
+        else:
+            index[key] = [value]
+    message.set_payload("")
+    return message, index
+
+
+def _buffered_block(rfile) -> bytes | None:
+    """The whole header block when the reader already holds it (consumed), else None (nothing consumed).
+
+    Reading it at once consumes exactly the bytes the line-by-line loop of read_headers would: the
+    lines up to the first empty one. A block the loop would refuse (too long, too many lines) is
+    left to the loop, which raises its errors.
+    """
+    peek = getattr(rfile, "peek", None)
+    if peek is None:
+        return None
+    buffered = peek(MAX_HEADER_LINE)
+    if buffered[:1] == b"\n" or buffered[:2] == b"\r\n":
+        end = 1 if buffered[:1] == b"\n" else 2
+    else:
+        ends = [found + size for found, size in ((buffered.find(b"\n\r\n"), 3), (buffered.find(b"\n\n"), 2)) if found >= 0]
+        if not ends:
+            return None
+        end = min(ends)
+    if end > MAX_HEADER_LINE or buffered.count(b"\n", 0, end) > MAX_HEADERS:
+        return None
+    return rfile.read(end)
+
+
+# json.dumps(value, separators=(",", ":")) without building an encoder for each call
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass
@@ -54,7 +154,11 @@ class Response:
 
     @classmethod
     def json(cls, status: int, payload, headers: list[tuple[str, str]] | None = None) -> Response:
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        return cls.json_body(status, compact_json(payload).encode(), headers)
+
+    @classmethod
+    def json_body(cls, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> Response:
+        """A JSON answer whose body is already serialized (``body``: what ``json.dumps`` writes, encoded)."""
         return cls(status, body, [("Content-Type", JSON_TYPE)] + list(headers or []))
 
 
@@ -257,12 +361,46 @@ class _Drop(Exception):
     pass
 
 
+def _first(index: dict[str, list[str]], name: str) -> str | None:
+    values = index.get(name)
+    return values[0] if values else None
+
+
+_PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
+# (second, Date header of that second): the date only changes once a second, so it is formatted once.
+_DATE = [(-1, "")]
+
+
+def _http_date() -> str:
+    """``BaseHTTPRequestHandler.date_time_string()`` for now."""
+    now = time.time()
+    cached = _DATE[0]
+    if cached[0] != int(now):
+        cached = _DATE[0] = (int(now), email.utils.formatdate(now, usegmt=True))
+    return cached[1]
+
+
+def _http_version(text: str) -> tuple[int, int] | None:
+    """(major, minor) of an ``HTTP/x.y`` protocol word; None when the standard library answers it 400."""
+    if not text.startswith("HTTP/"):
+        return None
+    parts = text.split("/", 1)[1].split(".")
+    if len(parts) != 2 or not all(p.isdigit() and len(p) <= 10 for p in parts):
+        return None
+    try:
+        return int(parts[0]), int(parts[1])
+    except ValueError:  # a digit int() does not read, such as a superscript
+        return None
+
+
 class LabRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "microseg-lab"
     sys_version = ""
     timeout = 300
     server: LabHTTPServer
+    # the header_index of the request being handled (set with ``headers`` by parse_request)
+    header_index: dict[str, list[str]]
 
     def setup(self):
         conn = self.request
@@ -277,6 +415,67 @@ class LabRequestHandler(BaseHTTPRequestHandler):
 
     def log_request(self, code="-", size="-"):
         pass
+
+    def parse_request(self):
+        """``BaseHTTPRequestHandler.parse_request`` with the header block read by ``read_headers``.
+
+        The request line is checked as the standard library checks it (same answers to a bad
+        version, an HTTP/0.9 request or a malformed line), then the header block is read by
+        ``read_headers`` (the email parser only for blocks that need it), then ``Connection`` and
+        ``Expect: 100-continue`` are honoured. tests/lab/test_lab_http_parsing.py holds the two
+        side by side on well-formed and malformed requests.
+        """
+        self.command = None
+        self.request_version = version = self.default_request_version
+        self.close_connection = True
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        self.requestline = requestline
+        words = requestline.split()
+        if not words:
+            return False
+        if len(words) >= 3:
+            version = words[-1]
+            number = _http_version(version)
+            if number is None:
+                self.send_error(http.HTTPStatus.BAD_REQUEST, "Bad request version (%r)" % version)
+                return False
+            if number >= (1, 1) and self.protocol_version >= "HTTP/1.1":
+                self.close_connection = False
+            if number >= (2, 0):
+                self.send_error(http.HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "Invalid HTTP version (%s)" % version.split("/", 1)[1])
+                return False
+            self.request_version = version
+        if len(words) > 3 or len(words) < 2:
+            self.send_error(http.HTTPStatus.BAD_REQUEST, "Bad request syntax (%r)" % requestline)
+            return False
+        command, path = words[0], words[1]
+        if len(words) == 2:
+            self.close_connection = True
+            if command != "GET":
+                self.send_error(http.HTTPStatus.BAD_REQUEST, "Bad HTTP/0.9 request type (%r)" % command)
+                return False
+        if path.startswith("//"):
+            # as the standard library does (gh-87389): "//host/x" must not read as a host
+            path = "/" + path.lstrip("/")
+        self.command, self.path = command, path
+        try:
+            self.headers, self.header_index = read_headers(self.rfile, self.MessageClass)
+        except http.client.LineTooLong as err:
+            self.send_error(http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(err))
+            return False
+        except http.client.HTTPException as err:
+            self.send_error(http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err))
+            return False
+        connection = (_first(self.header_index, "connection") or "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        if ((_first(self.header_index, "expect") or "").lower() == "100-continue" and self.protocol_version >= "HTTP/1.1"
+                and self.request_version >= "HTTP/1.1"):
+            if not self.handle_expect_100():
+                return False
+        return True
 
     def do_GET(self):
         self._handle()
@@ -293,8 +492,9 @@ class LabRequestHandler(BaseHTTPRequestHandler):
             return cert or None
         return None
 
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+    def _read_body(self, index: dict[str, list[str]]) -> bytes:
+        """The request body (``index``: the request's ``header_index``)."""
+        if "chunked" in (_first(index, "transfer-encoding") or "").lower():
             chunks = []
             total = 0
             while True:
@@ -310,7 +510,7 @@ class LabRequestHandler(BaseHTTPRequestHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(65537)
             return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
+        length = int(_first(index, "content-length") or 0)
         if length < 0 or length > MAX_BODY:
             raise ValueError("bad Content-Length")
         return self.rfile.read(length) if length else b""
@@ -322,8 +522,9 @@ class LabRequestHandler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path or "/"
         admin = path == "/_lab" or path.startswith("/_lab/")
+        index = self.header_index
         try:
-            body = self._read_body()
+            body = self._read_body(index)
         except ValueError:
             self.close_connection = True
             if not admin:
@@ -338,6 +539,7 @@ class LabRequestHandler(BaseHTTPRequestHandler):
             body=body,
             client_cert=self._peer_cert(),
             client_address=self.client_address[0] if self.client_address else "",
+            index=index,
         )
         note = ""
         try:
@@ -383,12 +585,8 @@ class LabRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, response: Response) -> None:
         status = response.status
-        try:
-            phrase = http.HTTPStatus(status).phrase
-        except ValueError:
-            phrase = ""
-        lines = ["%s %d %s" % (self.protocol_version, status, phrase)]
-        lines.append("Date: %s" % self.date_time_string())
+        lines = ["%s %d %s" % (self.protocol_version, status, _PHRASES.get(status, ""))]
+        lines.append("Date: %s" % _http_date())
         lines.append("Server: %s" % self.server_version)
         for name, value in response.headers:
             lines.append("%s: %s" % (name, value))

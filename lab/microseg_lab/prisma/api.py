@@ -15,9 +15,11 @@ the object's last update answers the object again and changes nothing.
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import json
 import logging
+import operator
 import os
 import time
 from dataclasses import dataclass, field
@@ -75,6 +77,13 @@ OPERATION_NAMES = {
 CREATE_KEY = "createIdempotencyKey"
 UPDATE_KEY = "updateIdempotencyKey"
 STATIC_TOKEN_VALIDITY = 10 * 365 * 24 * 3600
+_BY_ID = operator.itemgetter("ID")
+# The JSON text of the stored objects answered lately, kept for their next answers (at most this many, the
+# oldest one dropped for a new one).
+ENCODED_CACHE_SIZE = 50_000
+# json.dumps(obj, separators=(",", ":")) of an encoded stored object: the same text, without the check for
+# circular references (an object decoded from JSON and completed by the lab cannot contain itself)
+_object_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 @dataclass
@@ -120,6 +129,8 @@ class PrismaProduct(Product):
         self.static_token = ""
         self.ca: CertificateAuthority | None = None
         self.appcred_path = os.path.join(state_dir, APPCRED_FILE)
+        # id(stored object) -> (the object, its JSON text with every attribute, encoded), oldest first; see _json_of
+        self._encoded: collections.OrderedDict[int, tuple[dict, bytes]] = collections.OrderedDict()
         loaded = self.store.load()
         if self.store.namespace(ROOT_NAMESPACE) is None:
             self._seed()
@@ -203,6 +214,7 @@ class PrismaProduct(Product):
     def reset(self) -> None:
         with self.store.lock:
             self.store.wipe()
+            self._encoded.clear()
             self._seed()
             self._load_workloads()
             # the database (flows included) was wiped with the objects; the recording, if any, is loaded again
@@ -512,8 +524,31 @@ class PrismaProduct(Product):
         except ValueError as exc:
             raise bad_request("unable to decode application/json: %s" % exc, "bahamut") from None
 
-    def _respond(self, call: Call, identity: schema.Identity, obj: dict, status: int = 200) -> Response:
+    def _respond(self, call: Call, identity: schema.Identity, obj: dict, status: int = 200, keep: bool = True) -> Response:
+        if call.fields is None:
+            return Response.json_body(status, self._json_of(identity, obj, keep))
         return Response.json(status, codec.encode(identity, obj, call.fields))
+
+    def _json_of(self, identity: schema.Identity, obj: dict, keep: bool = True) -> bytes:
+        """``json.dumps`` of ``codec.encode(identity, obj)`` for an object of the store, encoded.
+
+        Stored objects are never changed in place (an update stores a new dict), so the text made
+        for one answer serves the next ones: a list of 1,000 objects just created costs a join.
+        The entry holds the object, so its id cannot be reused while the entry exists. ``keep``
+        false (a deleted object) uses the text kept, if any, without keeping a new one.
+        """
+        entry = self._encoded.get(id(obj)) if keep else self._encoded.pop(id(obj), None)
+        if entry is not None and entry[0] is obj:
+            return entry[1]
+        text = _object_json(codec.encode(identity, obj)).encode()
+        if keep:
+            if len(self._encoded) >= ENCODED_CACHE_SIZE:
+                try:
+                    self._encoded.popitem(last=False)  # the text kept first makes room
+                except KeyError:  # emptied meanwhile (a reset)
+                    pass
+            self._encoded[id(obj)] = (obj, text)
+        return text
 
     def _normalized_tags(self, identity: schema.Identity, obj: dict) -> list[str]:
         tags = ["$identity=%s" % identity.name]
@@ -554,15 +589,23 @@ class PrismaProduct(Product):
         objects = self.store.in_namespaces(identity.name, namespaces)
         if call.propagated and identity.has_propagate:
             objects += [o for o in self.store.in_namespaces(identity.name, ancestors_of(call.namespace)) if o.get("propagate")]
+        if not call.filters:
+            return objects
         return [o for o in objects if self._matches(call, identity, o)]
 
     def _sorted(self, call: Call, identity: schema.Identity, objects: list[dict]) -> list[dict]:
-        objects = sorted(objects, key=lambda o: o["ID"])
+        objects = sorted(objects, key=_BY_ID)
         keys = call.order or list(identity.default_order)
         for key in reversed(keys):
             descending = key.startswith("-")
             attr = identity.attr_ci(key.lstrip("-+"))
             if attr is None:
+                continue
+            values = [o.get(attr.name) for o in objects]
+            if all(type(v) is str for v in values):  # pylint: disable=unidiomatic-typecheck
+                # all strings (names): ordered by the strings, as sort_key's (2, value) orders them
+                order = sorted(range(len(objects)), key=values.__getitem__, reverse=descending)
+                objects = [objects[i] for i in order]
                 continue
 
             def sort_key(o, name=attr.name):
@@ -593,9 +636,10 @@ class PrismaProduct(Product):
 
     def _read_only_on_create(self, identity: schema.Identity, obj: dict) -> None:
         errors = []
-        for name, attr in identity.attrs.items():
-            if not attr.read_only or attr.transient:
-                continue
+        read_only = identity.derived.get("read_only")
+        if read_only is None:
+            read_only = identity.derived["read_only"] = [(n, a) for n, a in identity.attrs.items() if a.read_only and not a.transient]
+        for name, attr in read_only:
             value = obj.get(name)
             if codec.is_zero(attr, value) or (attr.default is not None and value == attr.default):
                 continue
@@ -641,6 +685,9 @@ class PrismaProduct(Product):
         elif call.pagesize > 0:
             page = max(call.page, 1)
             objects = objects[(page - 1) * call.pagesize:page * call.pagesize]
+        if call.fields is None:
+            # the JSON array json.dumps would write: the objects' texts joined by commas
+            return Response.json_body(200, b"[" + b",".join([self._json_of(identity, o) for o in objects]) + b"]", headers)
         payload = [codec.encode(identity, o, call.fields) for o in objects]
         return Response.json(200, payload, headers)
 
@@ -725,6 +772,7 @@ class PrismaProduct(Product):
             updated["updateTime"] = codec.now_text()
             updated["normalizedTags"] = self._normalized_tags(identity, updated)
             self.store.put(identity.name, updated)
+            self._encoded.pop(id(existing), None)
         return self._respond(call, identity, updated)
 
     def _delete(self, call: Call) -> Response:
@@ -738,7 +786,7 @@ class PrismaProduct(Product):
             if identity is schema.NAMESPACE:
                 items += self.store.everything_under(existing["name"])
             self.store.delete_many(items)
-        return self._respond(call, identity, existing)
+        return self._respond(call, identity, existing, keep=False)
 
     # ---------------------------------------------------------------- simulated enforcers
 

@@ -18,6 +18,7 @@ import time
 from ..common.pki import write_private
 
 SECRET_FILE = "prisma-token-secret"
+VERIFIED_CACHE_SIZE = 1024
 
 
 def _b64(data: bytes) -> str:
@@ -38,6 +39,8 @@ class TokenAuthority:
             self._secret = secrets.token_bytes(32)
             write_private(path, self._secret)
         self.issuer = issuer
+        # token -> claims of the tokens whose signature verified (at most VERIFIED_CACHE_SIZE of them)
+        self._verified: dict[str, dict] = {}
 
     def mint(self, realm: str, subject: str, validity_seconds: float, data: dict | None = None, extra: dict | None = None) -> str:
         now = int(time.time())
@@ -59,7 +62,25 @@ class TokenAuthority:
         return "%s.%s" % (signing_input, _b64(signature))
 
     def verify(self, token: str) -> dict | None:
-        """The claims of a valid, unexpired lab token; None otherwise."""
+        """The claims of a valid, unexpired lab token; None otherwise.
+
+        A token whose signature checked once is remembered with its claims (the secret never
+        changes while the lab runs), so that the clients' next requests only check its expiry.
+        """
+        claims = self._verified.get(token)
+        if claims is not None:
+            if claims["exp"] < time.time():
+                self._verified.pop(token, None)
+                return None
+            return dict(claims)
+        claims = self._check(token)
+        if claims is not None:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = dict(claims)
+        return claims
+
+    def _check(self, token: str) -> dict | None:
         parts = token.split(".")
         if len(parts) != 3:
             return None

@@ -160,6 +160,8 @@ class Identity:
     relations: dict[str, tuple[Param, ...]] = field(default_factory=dict)
     # namespaced objects stored by the lab (False for singletons such as putrafficaction)
     stored: bool = True
+    # tables other modules derive from the attributes once (codec, validation), by their name
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def has_propagate(self) -> bool:
