@@ -351,31 +351,20 @@ def test_admin_route_relative_timestamps_and_reset(api):
 
 
 def test_hundred_thousand_flows(api):
+    """A hundred thousand flows load, group, filter and page correctly (how fast is measured by benchmarks/flows_observed.py over the API)."""
     rng = random.Random(7)
     flows = [flow(sourceID="src-%d" % rng.randrange(60), destinationID="dst-%d" % rng.randrange(40), destinationPort=rng.choice([80, 443, 8080]),
                   namespace=rng.choice(["/acme", "/acme/a", "/acme/a/b"]), value=rng.randint(1, 9), timestamp="-%dm" % rng.randint(1, 9000))
              for dummy in range(100_000)]
-    body = json.dumps(flows)
-    started = time.monotonic()
-    response = api.session.post(api.url + ROUTE, data=body, timeout=120)
-    loaded = time.monotonic() - started
+    response = api.session.post(api.url + ROUTE, data=json.dumps(flows), timeout=120)
     assert response.status_code == 200 and response.json()["total"] == 100_000, response.text[:300]
-    started = time.monotonic()
     answer = query(api, {"fields": ["sum(value)"], "groups": ["sourceID", "destinationID"]})
-    grouped = time.monotonic() - started
     assert sum(values[0] for values in table(answer).values()) == sum(f["value"] for f in flows)
     assert len(rows(answer)) == len({(f["sourceID"], f["destinationID"]) for f in flows})
-    started = time.monotonic()
     answer = query(api, {"fields": ["sum(value)", "max(timestamp)"], "groups": ["destinationPort"], "filter": "destinationPort != 80"})
-    filtered = time.monotonic() - started
     assert sorted(table(answer)) == [("443",), ("8080",)]
-    started = time.monotonic()
     page = query(api, {"fields": ["sourceID", "value"], "limit": 100, "offset": 50_000, "descending": True})
-    paged = time.monotonic() - started
     assert len(rows(page)[0]["values"]) == 100
-    print("100k flows: load %.2fs, grouped sum %.2fs, filtered %.2fs, page %.2fs" % (loaded, grouped, filtered, paged))
-    assert grouped < 4 and filtered < 4 and paged < 4, (grouped, filtered, paged)
-    assert loaded < 30, loaded
 
 
 # ---------------------------------------------------------------- the recorded week of the Hipster Shop
