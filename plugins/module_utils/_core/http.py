@@ -429,7 +429,8 @@ class HttpClient:
             self._count("reads" if method in READ_METHODS else "writes")
             call = self._prepare(method, path, params, payload, headers)
             try:
-                resp = pool.urlopen(method, call.url, body=call.body, headers=call.headers, timeout=self._timeout, retries=False,
+                # urllib3's request(): no fields to encode, so the body and headers go out as given
+                resp = pool.request(method, call.url, body=call.body, headers=call.headers, timeout=self._timeout, retries=False,
                                     redirect=False)
             except (SSLError, ssl.SSLError) as exc:
                 if _certificate_rejected(exc):
