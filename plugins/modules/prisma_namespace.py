@@ -251,11 +251,11 @@ failed_objects:
 # end of common results
 """
 
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import object_module
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.lockdown import namespace_module
 
 
 def main():
-    object_module("namespace").run()
+    namespace_module().run()
 
 
 if __name__ == "__main__":

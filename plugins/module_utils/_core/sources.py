@@ -51,6 +51,24 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 
 
+# the tag of a plain scalar is a function of its text alone (without path resolvers, as ever in
+# the safe loader): the same texts (keys, ports, common tags) recur thousands of times in a policy
+# repository. A resolver of its own, so that the loader holds no reference to itself.
+_RESOLVED = {}
+_RESOLVER = yaml.resolver.Resolver() if HAS_YAML else None
+
+
+def _resolve_remembered(kind, value, implicit):
+    if kind is ScalarNode and implicit[0]:
+        tag = _RESOLVED.get(value)
+        if tag is None:
+            tag = _RESOLVER.resolve(kind, value, implicit)
+            if len(_RESOLVED) < 20000:
+                _RESOLVED[value] = tag
+        return tag
+    return _RESOLVER.resolve(kind, value, implicit)
+
+
 class _LeanLoader(_Loader):  # pylint: disable=too-many-ancestors
     """The safe loader with a shorter path for the nodes a declaration file is made of.
 
@@ -70,6 +88,7 @@ class _LeanLoader(_Loader):  # pylint: disable=too-many-ancestors
             # alone: with none (as ever in the safe loader), C functions that do nothing answer
             self.descend_resolver = slice
             self.ascend_resolver = tuple
+            self.resolve = _resolve_remembered
 
     def construct_document(self, node):
         built = self.constructed_objects

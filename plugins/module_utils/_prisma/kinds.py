@@ -3,7 +3,9 @@
 """The Prisma object kinds: each one's Fields, rules, API resource and adapter, declared once.
 
 The object modules run them (``object_module(name).run()``) and ``prisma_info`` reads its
-resource paths and secret attributes from them (:data:`OBJECTS`).
+resource paths and secret attributes from them (:data:`OBJECTS`). ``prisma_namespace`` runs the
+namespace kind with its lockdown guard (``_prisma/lockdown.py``): the guard decides flows, and the
+code that does so stays out of the payload of every other module that imports this file.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,11 +26,9 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._core.valida
     validate_port,
     validate_protocol_ports,
 )
-from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import warn
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.checkmode import CheckModeReads
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaAdapter, PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.fields import common_fields, subject_object_policy, tag_expression
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.lockdown import DEFAULT_ACTIONS, check_guard, check_lockdown
 
 
 class ObjectAdapter(CheckModeReads, PrismaAdapter):
@@ -65,9 +65,6 @@ def _namespace_rules(params, prefix, task):
     if not SHORT_NAME.match(short or ""):
         raise ValidationError(prefix + "name", "'%s' is not a valid namespace name: use letters, digits, '-' and '_'" % name)
     desired = {}
-    guard = params.get("lockdown_guard")
-    if guard is not None:
-        check_guard(guard, prefix + "lockdown_guard")
     if params.get("discovery_mode") is not None:
         action = "Allow" if params["discovery_mode"] else "Reject"
         desired["defaultPUIncomingTrafficAction"] = action
@@ -123,17 +120,6 @@ class NamespaceAdapter(ObjectAdapter):
         predicted["name"] = self.api_name(predicted["name"])
         predicted["namespace"] = self.namespace
         return predicted
-
-    def prepare(self, changes):
-        """The lockdown guard (``_prisma/lockdown.py``) of every update that changes a default action
-        and has one, before the first write and in check mode too."""
-        for change in changes:
-            guard = change.values.get("lockdown_guard")
-            if guard is None or change.action != "update" or not set(change.fields) & set(DEFAULT_ACTIONS):
-                continue
-            new_actions = dict((k, change.body[k]) for k in DEFAULT_ACTIONS if k in change.fields)
-            for warning in check_lockdown(self.connection, change.existing["name"], new_actions, guard):
-                warn(self, warning)
 
 
 # --- external networks (prisma_external_network)

@@ -18,9 +18,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+
+from ansible_collections.microseg.segmentation.plugins.module_utils._core.checkmode import warn
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.flowcheck import parse_service
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.reconcile import ReconcileError
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.common import PrismaObjectModule
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flows import (
     ALLOW,
     DESTINATION,
@@ -28,6 +32,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flow
     Peer,
     read_policy,
 )
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import NAMESPACE, NamespaceAdapter
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.observed import Endpoints, check_window, endpoint_text, observed_flows
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.proposal import check_excludes
 
@@ -128,3 +133,35 @@ def check_lockdown(connection, namespace, new_actions, guard):
         return warnings + ["lockdown_guard.force: %s; switched anyway: %s%s" % (what, "; ".join(lines), more)]
     raise LockdownRefused("lockdown_guard: %s, so nothing was changed; allow them (or set lockdown_guard.force): %s%s"
                           % (what, "; ".join(lines), more), blocked)
+
+
+def _guarded_rules(params, prefix, task):
+    """The namespace kind's rules, then the ``lockdown_guard`` option's own checks (before any request)."""
+    desired = NAMESPACE.rules(params, prefix, task)
+    guard = params.get("lockdown_guard")
+    if guard is not None:
+        check_guard(guard, prefix + "lockdown_guard")
+    return desired
+
+
+class GuardedNamespaceAdapter(NamespaceAdapter):
+    """The namespace adapter of ``prisma_namespace``: the guard runs on every update that changes a
+    default action and has one, before the first write and in check mode too."""
+
+    def prepare(self, changes):
+        for change in changes:
+            guard = change.values.get("lockdown_guard")
+            if guard is None or change.action != "update" or not set(change.fields) & set(DEFAULT_ACTIONS):
+                continue
+            new_actions = dict((k, change.body[k]) for k in DEFAULT_ACTIONS if k in change.fields)
+            for warning in check_lockdown(self.connection, change.existing["name"], new_actions, guard):
+                warn(self, warning)
+
+
+GUARDED_NAMESPACE = copy.copy(NAMESPACE)
+GUARDED_NAMESPACE.rules = _guarded_rules
+
+
+def namespace_module():
+    """The runner of ``prisma_namespace``: the namespace kind (``_prisma/kinds.py``) with its guard."""
+    return PrismaObjectModule(GUARDED_NAMESPACE, "/namespaces", GuardedNamespaceAdapter)

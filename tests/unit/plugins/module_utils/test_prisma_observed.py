@@ -6,6 +6,7 @@ import pytest
 from ansible_collections.microseg.segmentation.plugins.module_utils._core.validators import ValidationError
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flows import Policy
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import NAMESPACE
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.lockdown import GUARDED_NAMESPACE
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.observed import check_window, observed_flows
 
 
@@ -22,7 +23,15 @@ def test_other_windows_are_refused_naming_the_option(window):
 
 def test_the_guard_window_is_checked_before_any_request():
     with pytest.raises(ValidationError, match=r"^items\[0\]\.lockdown_guard\.window: 'soon' is not a window"):
-        NAMESPACE.build({"name": "shop", "discovery_mode": False, "lockdown_guard": {"window": "soon"}}, "items[0].", None)
+        GUARDED_NAMESPACE.build({"name": "shop", "discovery_mode": False, "lockdown_guard": {"window": "soon"}}, "items[0].", None)
+
+
+def test_the_guarded_namespace_kind_builds_what_the_plain_one_does_and_checks_names_first():
+    values = {"name": "shop", "discovery_mode": False, "tag_prefixes": ["team"], "lockdown_guard": {"window": "2d"}}
+    assert GUARDED_NAMESPACE.build(values, "", None) == NAMESPACE.build(values, "", None) == {
+        "defaultPUIncomingTrafficAction": "Reject", "defaultPUOutgoingTrafficAction": "Reject", "tagPrefixes": ["team"]}
+    with pytest.raises(ValidationError, match=r"^items\[1\]\.name: 'bad name' is not a valid namespace name"):
+        GUARDED_NAMESPACE.build({"name": "bad name", "lockdown_guard": {"window": "soon"}}, "items[1].", None)
 
 
 class StatsConnection:
