@@ -54,8 +54,10 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 # the tag of a plain scalar is a function of its text alone (without path resolvers, as ever in
 # the safe loader): the same texts (keys, ports, common tags) recur thousands of times in a policy
 # repository. A resolver of its own, so that the loader holds no reference to itself.
+# Any other node takes its kind's default tag, as the resolver gives it without path resolvers.
 _RESOLVED = {}
 _RESOLVER = yaml.resolver.Resolver() if HAS_YAML else None
+_DEFAULT_TAGS = {ScalarNode: _STR_TAG, SequenceNode: _SEQ_TAG, MappingNode: _MAP_TAG} if HAS_YAML else {}
 
 
 def _resolve_remembered(kind, value, implicit):
@@ -66,7 +68,7 @@ def _resolve_remembered(kind, value, implicit):
             if len(_RESOLVED) < 20000:
                 _RESOLVED[value] = tag
         return tag
-    return _RESOLVER.resolve(kind, value, implicit)
+    return _DEFAULT_TAGS[kind]
 
 
 class _LeanLoader(_Loader):  # pylint: disable=too-many-ancestors

@@ -219,3 +219,14 @@ def test_collection_is_back_on_and_nothing_is_left_for_it():
     with pytest.raises(yaml.YAMLError):
         load_yaml("a: [1, 2\n")
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("value", ["", "~", "null", "true", "No", "on", "12", "0x1f", "1_000", "1.5e3", ".inf", "-.NaN", "2001-12-14",
+                                   "2001-12-14t21:59:43.10-05:00", "<<", "=", "tcp/443", "app=web", "$identity=processingunit", "12:30"])
+def test_a_remembered_tag_is_the_resolver_s_own(value):
+    resolver = yaml.resolver.Resolver()
+    for implicit in ((True, False), (False, True), (False, False), (True, True)):
+        for _ in range(2):  # the second time from memory
+            assert sources._resolve_remembered(yaml.ScalarNode, value, implicit) == resolver.resolve(yaml.ScalarNode, value, implicit)
+    for kind in (yaml.SequenceNode, yaml.MappingNode):
+        assert sources._resolve_remembered(kind, None, (True, False)) == resolver.resolve(kind, None, (True, False))
