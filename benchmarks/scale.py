@@ -5,7 +5,8 @@ Rows:
   floor          - one playbook with a single no-op ``ansible.builtin.ping`` task (median of
                    several runs): what any playbook costs before it does anything;
   from files     - one prisma_network_ruleset task with ``src`` naming a directory of YAML files
-                   (20 files sharing the N rulesets);
+                   (20 files sharing the N rulesets); the median of three runs of the three
+                   operations, each run in a namespace of its own (one run of the others);
   inline         - the same task with the N rulesets written in the playbook (``items``);
   per-item loop  - a ``loop`` with one ruleset per iteration, run over a few items and
                    extrapolated linearly to N (those rows say so);
@@ -34,8 +35,8 @@ import yaml
 from harness import LabBench, markdown
 from prisma_bench import prisma_environment, ruleset
 
-FULL = {"sizes": (500, 2000), "loop_items": 50, "floor_runs": 5}
-QUICK = {"sizes": (50, 200), "loop_items": 10, "floor_runs": 3}
+FULL = {"sizes": (500, 2000), "loop_items": 50, "floor_runs": 5, "file_runs": 3}
+QUICK = {"sizes": (50, 200), "loop_items": 10, "floor_runs": 3, "file_runs": 1}
 LATENCIES_MS = (0, 50)
 PARALLEL_SWEEP = (4, 8, 16, 32)
 FILES = 20
@@ -66,8 +67,8 @@ class Row:
         return cls(scenario, count, latency_ms, step.requests, step.writes, step.wall, step.cpu, step.maxrss_mb)
 
     @classmethod
-    def median(cls, scenario, steps):
-        return cls(scenario, None, None, statistics.median(s.requests for s in steps), statistics.median(s.writes for s in steps),
+    def median(cls, scenario, steps, count=None, latency_ms=None):
+        return cls(scenario, count, latency_ms, statistics.median(s.requests for s in steps), statistics.median(s.writes for s in steps),
                    statistics.median(s.wall for s in steps), statistics.median(s.cpu for s in steps),
                    statistics.median(s.maxrss_mb for s in steps))
 
@@ -166,11 +167,12 @@ def targets(rows, floor, size, low=0, high=50):
 class ScaleBench(LabBench):
     product = "prisma"
 
-    def __init__(self, sizes, loop_items, floor_runs, latencies, forms, sweep):
+    def __init__(self, sizes, loop_items, floor_runs, latencies, forms, sweep, file_runs=1):
         super().__init__()
         self.sizes = sizes
         self.loop_items = loop_items
         self.floor_runs = floor_runs
+        self.file_runs = file_runs
         self.latencies = latencies
         self.forms = forms
         self.sweep_values = sweep
@@ -223,22 +225,29 @@ class ScaleBench(LabBench):
                  for n in range(self.floor_runs)]
         self.floor = Row.median("floor: one ping task (median of %d)" % self.floor_runs, steps)
 
-    def list_form(self, form, count, latency_ms, namespace):
-        items = [ruleset(i) for i in range(count)]
-        directory = os.path.join(self.workdir, "src-%s" % namespace.rsplit("/", 1)[-1])
+    def list_task(self, form, items, directory):
+        """The one task of a list-form step: the rulesets from files written in ``directory``, or inline."""
+        if form == "from files":
+            options = {"src": [self.write_files(directory, items)]}
+        else:
+            options = {"items": items}
+        return [{"name": "Rulesets", MODULE: dict(options, purge=True, owner="bench")}]
 
-        def task():
-            if form == "from files":
-                options = {"src": [self.write_files(directory, items)]}
-            else:
-                options = {"items": items}
-            return [{"name": "Rulesets", MODULE: dict(options, purge=True, owner="bench")}]
-
+    def list_form(self, form, count, latency_ms, namespaces):
+        """Create, re-run and edit ``count`` rulesets once in each of ``namespaces``; a row per operation (the median of the runs)."""
+        steps = dict((operation, []) for operation in OPERATIONS)
+        for run, namespace in enumerate(namespaces):
+            items = [ruleset(i) for i in range(count)]
+            directory = os.path.join(self.workdir, "src-%s" % namespace.rsplit("/", 1)[-1])
+            for operation in OPERATIONS:
+                if operation == "one-item edit":
+                    items[count // 2] = ruleset(count // 2, port=8081)
+                label = "%s, %s %d, %d ms" % (form, operation, count, latency_ms)
+                if len(namespaces) > 1:
+                    label += ", run %d/%d" % (run + 1, len(namespaces))
+                steps[operation].append(self.checked(label, operation, self.list_task(form, items, directory), namespace))
         for operation in OPERATIONS:
-            if operation == "one-item edit":
-                items[count // 2] = ruleset(count // 2, port=8081)
-            label = "%s, %s %d, %d ms" % (form, operation, count, latency_ms)
-            self.results.append(Row.of(scenario_name(form, operation), count, latency_ms, self.checked(label, operation, task(), namespace)))
+            self.results.append(Row.median(scenario_name(form, operation), steps[operation], count, latency_ms))
 
     def loop(self, latency_ms, namespace):
         items = [ruleset(i) for i in range(self.loop_items)]
@@ -270,19 +279,21 @@ class ScaleBench(LabBench):
         for latency_ms in self.latencies:
             for form in self.forms:
                 for count in ([self.loop_items] if form == "per-item loop" else self.sizes):
-                    plan[(form, count, latency_ms)] = "bench-%s-%d-%dms" % (form.split()[-1], count, latency_ms)
+                    name = "bench-%s-%d-%dms" % (form.split()[-1], count, latency_ms)
+                    runs = self.file_runs if form == "from files" else 1
+                    plan[(form, count, latency_ms)] = [name] if runs == 1 else ["%s-r%d" % (name, n + 1) for n in range(runs)]
         sweep = {p: "bench-sweep-p%d" % p for p in self.sweep_values}
-        self.namespaces(list(plan.values()) + list(sweep.values()))
+        self.namespaces([name for names in plan.values() for name in names] + list(sweep.values()))
         self.run_floor()
         for latency_ms in self.latencies:
             self.set_latency(latency_ms / 1000.0)
-            for (form, count, at), name in plan.items():
+            for (form, count, at), names in plan.items():
                 if at != latency_ms:
                     continue
                 if form == "per-item loop":
-                    self.loop(latency_ms, "%s/%s" % (root, name))
+                    self.loop(latency_ms, "%s/%s" % (root, names[0]))
                 else:
-                    self.list_form(form, count, latency_ms, "%s/%s" % (root, name))
+                    self.list_form(form, count, latency_ms, ["%s/%s" % (root, name) for name in names])
         if self.sweep_values:
             self.run_sweep({p: "%s/%s" % (root, name) for p, name in sweep.items()})
 
@@ -299,6 +310,8 @@ class ScaleBench(LabBench):
     def table(self):
         rows = self.rows_in_order()
         out = [table(rows, self.floor)]
+        if self.file_runs > 1 and "from files" in self.forms:
+            out.append("\nFrom-files rows: the median of %d runs, each in a namespace of its own; the other list-form rows: one run." % self.file_runs)
         if self.loops:
             out.append("\nPer-item loop rows: requests, writes, wall and CPU extrapolated linearly from a loop over %d items "
                        "(the floor paid once); peak memory as measured over those %d." % (self.loop_items, self.loop_items))
@@ -324,7 +337,8 @@ def main():
     profile = QUICK if args.quick else FULL
     forms = [FORM_OPTIONS[f] for f in FORM_OPTIONS if f in args.forms]
     sweep = () if args.no_sweep or "files" not in args.forms else PARALLEL_SWEEP
-    bench = ScaleBench(profile["sizes"], profile["loop_items"], profile["floor_runs"], sorted(set(args.latency_ms)), forms, sweep)
+    bench = ScaleBench(profile["sizes"], profile["loop_items"], profile["floor_runs"], sorted(set(args.latency_ms)), forms, sweep,
+                       profile["file_runs"])
     bench.main([bench.scenarios])
 
 

@@ -138,3 +138,27 @@ def test_targets_not_measured():
     checks = scale.targets([files_row("create", 3.0)], FLOOR, 2000)
     assert [verdict for verdict, dummy in checks] == ["n/a", "PASS", "n/a", "PASS", "n/a", "n/a"]
     assert all(verdict == "n/a" for verdict, dummy in scale.targets([files_row("create", 3.0)], None, 2000))
+
+
+def test_list_form_rows_are_the_median_of_the_runs_each_in_its_own_namespace(tmp_path):
+    bench = scale.ScaleBench((3,), 2, 1, (0,), ("from files",), (), file_runs=3)
+    os.rmdir(bench.workdir)  # made by the bench, empty
+    bench.workdir = str(tmp_path)
+    walls = {"/acme/a": 5.0, "/acme/b": 9.0, "/acme/c": 6.0}
+    calls = []
+
+    def checked(label, operation, tasks, namespace):
+        calls.append((label, operation, namespace, tasks[0][scale.MODULE]["src"]))
+        writes = {"create": 3, "no change": 0, "one-item edit": 1}[operation]
+        return harness.Measurement(writes + 1, writes, walls[namespace] + len(calls), 1.0, 60.0, writes and 1, {}, "")
+
+    bench.checked = checked
+    bench.list_form("from files", 3, 0, ["/acme/a", "/acme/b", "/acme/c"])
+    assert [(c[1], c[2]) for c in calls] == [(o, n) for n in ("/acme/a", "/acme/b", "/acme/c") for o in scale.OPERATIONS]
+    assert calls[0][0] == "from files, create 3, 0 ms, run 1/3"
+    assert len(set(c[3][0] for c in calls)) == 3  # a directory of files per namespace
+    rows = {row.scenario: row for row in bench.results}
+    # create walls 5+1, 9+4, 6+7: the median is 13; the edit's 5+3, 9+6, 6+9: 15
+    assert (rows["from files: create"].wall, rows["from files: one-item edit"].wall) == (13.0, 15.0)
+    assert (rows["from files: create"].count, rows["from files: create"].latency_ms, rows["from files: create"].writes) == (3, 0, 3)
+    assert rows["from files: no change"].writes == 0
