@@ -309,7 +309,9 @@ def test_ansible_builder_create(tarball: Tarball, installed: Path, tmp_path: Pat
     example = collection_root(installed) / 'docs' / 'execution-environment.yml'
     shutil.copy(example, tmp_path / 'execution-environment.yml')
     shutil.copy(tarball.path, tmp_path / tarball.path.name)
-    rc, output = run([str(VENV_BIN / 'ansible-builder'), 'create', '--file', 'execution-environment.yml', '--context', 'context'], cwd=tmp_path)
+    # the file's name is set: by default it follows the container runtime found on the machine (Dockerfile for docker)
+    rc, output = run([str(VENV_BIN / 'ansible-builder'), 'create', '--file', 'execution-environment.yml', '--context', 'context',
+                      '--output-filename', 'Containerfile'], cwd=tmp_path)
     assert rc == 0, output
     context = tmp_path / 'context'
     build = context / '_build'
