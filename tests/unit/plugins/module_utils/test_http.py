@@ -7,6 +7,7 @@ import select
 import socket
 import socketserver
 import threading
+import zlib
 
 import pytest
 
@@ -470,7 +471,7 @@ def test_a_rate_limit_spaces_the_request_starts(server, monkeypatch):
 
     monkeypatch.setattr(http_module.time, "monotonic", lambda: clock[0])
     http = HttpClient(url, sleep=sleep, rate_limit=10)
-    responses = [http.request("GET", "/things") for dummy in range(3)]
+    responses = [http.request("GET", "/things") for _dummy in range(3)]
     assert [r.status for r in responses] == [200, 200, 200]
     # a burst: each request after the first waits for its slot, a tenth of a second after the one before
     assert sleeps == [0.1, 0.1]
@@ -481,3 +482,142 @@ def test_a_rate_limit_spaces_the_request_starts(server, monkeypatch):
     unlimited = []
     client(url, unlimited).request("GET", "/things")
     assert unlimited == []
+
+
+class _RawServer:
+    """A loopback HTTP/1.1 server that keeps count of the connections it accepts and answers each
+    request with the next of ``answers`` (status, headers, body bytes); ``close_after`` closes the
+    connection after each answer without saying so (a server's idle timeout); ``delay`` seconds pass
+    before each answer."""
+
+    def __init__(self, close_after=False, delay=0.0):
+        self.answers = []
+        self.delay = delay
+        self.accepted = 0
+        self.ended = 0
+        self.close_after = close_after
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.url = "http://127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                sock, dummy = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock):
+        stream = sock.makefile("rb")
+        try:
+            while True:
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    line = stream.readline()
+                    if not line:
+                        return
+                    head += line
+                length = [int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
+                stream.read(length[0] if length else 0)
+                threading.Event().wait(self.delay)
+                with self.lock:
+                    status, headers, body = self.answers.pop(0) if self.answers else (200, {}, b"{}")
+                lines = ["HTTP/1.1 %d X" % status, "Content-Length: %d" % len(body)] + ["%s: %s" % pair for pair in headers.items()]
+                sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+                if self.close_after:
+                    return
+        finally:
+            stream.close()
+            sock.close()
+            with self.lock:
+                self.ended += 1
+
+    def stop(self):
+        self.listener.close()
+
+
+@pytest.fixture()
+def raw_server():
+    servers = []
+
+    def make(**kwargs):
+        servers.append(_RawServer(**kwargs))
+        return servers[-1]
+
+    yield make
+    for made in servers:
+        made.stop()
+
+
+def _wait(condition):
+    for _dummy in range(200):
+        if condition():
+            return True
+        threading.Event().wait(0.01)
+    return False
+
+
+def test_requests_reuse_the_connections_kept_open_and_close_ends_them_all(raw_server):
+    srv = raw_server(delay=0.02)
+    http = client(srv.url, [])
+    for _dummy in range(5):
+        http.request("GET", "/things")
+    assert srv.accepted == 1
+    # two requests at once (each answered after 20 ms): a second connection, and both are reused by
+    # the threads that come later
+    started = threading.Barrier(2)
+
+    def two_at_once():
+        started.wait()
+        for _dummy in range(3):
+            http.request("GET", "/things")
+
+    for _round in range(2):
+        workers = [threading.Thread(target=two_at_once) for _dummy in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    assert srv.accepted == 2  # not one per thread: one per request in flight
+    http.close()
+    assert _wait(lambda: srv.ended == srv.accepted)
+
+
+def test_a_connection_closed_by_the_server_while_idle_is_replaced_before_a_write(raw_server):
+    srv = raw_server(close_after=True)
+    http = client(srv.url, [])
+    http.request("GET", "/things")
+    assert _wait(lambda: srv.ended == 1)
+    srv.answers.append((201, {}, b'{"id": "1"}'))
+    assert http.request("POST", "/things", body={"name": "a"}).data == {"id": "1"}  # a write is never retried: it went out once
+    assert (srv.accepted, http.stats["retries"], http.stats["writes"]) == (2, 0, 1)
+
+
+@pytest.mark.parametrize("encoding, pack", [
+    ("gzip", lambda data: zlib.compress(data, wbits=16 + zlib.MAX_WBITS)),
+    ("deflate", zlib.compress),
+    ("deflate", lambda data: zlib.compress(data, wbits=-zlib.MAX_WBITS)),
+    ("identity", lambda data: data),
+])
+def test_compressed_answers_are_decoded(raw_server, encoding, pack):
+    srv = raw_server()
+    srv.answers.append((200, {"Content-Encoding": encoding, "Set-Cookie": "a=1"}, pack(b'{"items": [1, 2]}')))
+    http = client(srv.url, [])
+    response = http.request("GET", "/things")
+    assert response.data == {"items": [1, 2]}
+    assert (response.headers.get("content-encoding"), response.headers.getlist("SET-COOKIE")) == (encoding, ["a=1"])
+
+
+def test_an_answer_in_an_encoding_not_asked_for_is_an_error_naming_it(raw_server):
+    srv = raw_server()
+    srv.answers.append((200, {"Content-Encoding": "br"}, b"\x0b\x02\x80{}\x03"))
+    http = client(srv.url, [])
+    with pytest.raises(ApiError, match=r"^the answer to GET http://127\.0\.0\.1:\d+/things cannot be read: it is encoded with br"):
+        http.request("GET", "/things")
+    assert http.stats["retries"] == 0

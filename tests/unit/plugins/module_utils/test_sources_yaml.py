@@ -226,7 +226,7 @@ def test_collection_is_back_on_and_nothing_is_left_for_it():
 def test_a_remembered_tag_is_the_resolver_s_own(value):
     resolver = yaml.resolver.Resolver()
     for implicit in ((True, False), (False, True), (False, False), (True, True)):
-        for _ in range(2):  # the second time from memory
+        for _dummy in range(2):  # the second time from memory
             assert sources._resolve_remembered(yaml.ScalarNode, value, implicit) == resolver.resolve(yaml.ScalarNode, value, implicit)
     for kind in (yaml.SequenceNode, yaml.MappingNode):
         assert sources._resolve_remembered(kind, None, (True, False)) == resolver.resolve(kind, None, (True, False))
