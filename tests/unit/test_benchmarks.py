@@ -131,7 +131,7 @@ def test_targets_pass_and_miss():
     assert verdicts == ["MISS", "PASS", "PASS", "MISS", "PASS", "MISS"]
     texts = [text for dummy, text in scale.targets(rows, FLOOR, 2000)]
     assert "4.50 s = 2.2×" in texts[0]
-    assert "120 MB (largest of 4 runs)" in texts[3]
+    assert "120 MB (largest of 4 rows)" in texts[3]
 
 
 def test_targets_not_measured():
@@ -150,7 +150,7 @@ def test_list_form_rows_are_the_median_of_the_runs_each_in_its_own_namespace(tmp
     def checked(label, operation, tasks, namespace):
         calls.append((label, operation, namespace, tasks[0][scale.MODULE]["src"]))
         writes = {"create": 3, "no change": 0, "one-item edit": 1}[operation]
-        return harness.Measurement(writes + 1, writes, walls[namespace] + len(calls), 1.0, 60.0, writes and 1, {}, "")
+        return harness.Measurement(writes + 1, writes, walls[namespace] + len(calls), 1.0, 60.0 + len(calls), writes and 1, {}, "")
 
     bench.checked = checked
     bench.list_form("from files", 3, 0, ["/acme/a", "/acme/b", "/acme/c"])
@@ -162,3 +162,4 @@ def test_list_form_rows_are_the_median_of_the_runs_each_in_its_own_namespace(tmp
     assert (rows["from files: create"].wall, rows["from files: one-item edit"].wall) == (13.0, 15.0)
     assert (rows["from files: create"].count, rows["from files: create"].latency_ms, rows["from files: create"].writes) == (3, 0, 3)
     assert rows["from files: no change"].writes == 0
+    assert rows["from files: create"].memory_mb == 67.0  # the peak of the three runs (60 + 1, 4, 7), not their median
