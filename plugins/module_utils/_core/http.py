@@ -460,10 +460,11 @@ class HttpClient:
                 conn.close()  # closed by the server while idle (or it sent what nobody asked for): reopened by the request
             return conn
         url = parse_url(key[0])
+        host = url.host[1:-1] if url.host.startswith("[") else url.host  # an IPv6 address without its brackets
         if url.scheme == "https":
-            conn = _DirectHTTPS(url.host, url.port or 443, min(self.timeout, CONNECT_TIMEOUT), self.timeout, self._tls_context(key[1]))
+            conn = _DirectHTTPS(host, url.port or 443, min(self.timeout, CONNECT_TIMEOUT), self.timeout, self._tls_context(key[1]))
         else:
-            conn = _DirectHTTP(url.host, url.port or 80, min(self.timeout, CONNECT_TIMEOUT), self.timeout)
+            conn = _DirectHTTP(host, url.port or 80, min(self.timeout, CONNECT_TIMEOUT), self.timeout)
         with self._lock:
             self._direct.append(conn)
         return conn

@@ -490,16 +490,17 @@ class _RawServer:
     connection after each answer without saying so (a server's idle timeout); ``delay`` seconds pass
     before each answer."""
 
-    def __init__(self, close_after=False, delay=0.0):
+    def __init__(self, close_after=False, delay=0.0, family=socket.AF_INET):
         self.answers = []
         self.delay = delay
         self.accepted = 0
         self.ended = 0
         self.close_after = close_after
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
+        self.listener = socket.socket(family)
+        self.listener.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
         self.listener.listen(8)
-        self.url = "http://127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.url = ("http://[::1]:%d" if family == socket.AF_INET6 else "http://127.0.0.1:%d") % self.listener.getsockname()[1]
+        self.heads = []
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -523,6 +524,7 @@ class _RawServer:
                     if not line:
                         return
                     head += line
+                self.heads.append(head)
                 length = [int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
                 stream.read(length[0] if length else 0)
                 threading.Event().wait(self.delay)
@@ -621,3 +623,11 @@ def test_an_answer_in_an_encoding_not_asked_for_is_an_error_naming_it(raw_server
     with pytest.raises(ApiError, match=r"^the answer to GET http://127\.0\.0\.1:\d+/things cannot be read: it is encoded with br"):
         http.request("GET", "/things")
     assert http.stats["retries"] == 0
+
+
+def test_an_ipv6_console_is_reached_with_its_address_in_the_host_header(raw_server):
+    srv = raw_server(family=socket.AF_INET6)
+    srv.answers.append((200, {}, b'{"ok": true}'))
+    http = client(srv.url, [])
+    assert http.request("GET", "/things").data == {"ok": True}
+    assert b"\r\nHost: [::1]:%d\r\n" % int(srv.url.rsplit(":", 1)[1]) in srv.heads[0]
