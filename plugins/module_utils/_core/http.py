@@ -48,6 +48,7 @@ try:
     from urllib3._collections import HTTPHeaderDict
     from urllib3.exceptions import (
         ConnectTimeoutError, HTTPError as Urllib3Error, LocationValueError, NewConnectionError, ProxySchemeUnknown, SSLError,
+        URLSchemeUnknown,
     )
     from urllib3.util import parse_url
     from urllib3.util.wait import wait_for_read
@@ -460,6 +461,10 @@ class HttpClient:
                 conn.close()  # closed by the server while idle (or it sent what nobody asked for): reopened by the request
             return conn
         url = parse_url(key[0])
+        if not url.host:
+            raise LocationValueError("No host specified.")
+        if (url.scheme or "http") not in ("http", "https"):
+            raise URLSchemeUnknown(url.scheme)
         host = url.host[1:-1] if url.host.startswith("[") else url.host  # an IPv6 address without its brackets
         if url.scheme == "https":
             conn = _DirectHTTPS(host, url.port or 443, min(self.timeout, CONNECT_TIMEOUT), self.timeout, self._tls_context(key[1]))

@@ -631,3 +631,11 @@ def test_an_ipv6_console_is_reached_with_its_address_in_the_host_header(raw_serv
     http = client(srv.url, [])
     assert http.request("GET", "/things").data == {"ok": True}
     assert b"\r\nHost: [::1]:%d\r\n" % int(srv.url.rsplit(":", 1)[1]) in srv.heads[0]
+
+
+@pytest.mark.parametrize("url", ["https://", "ftp://127.0.0.1:21"])
+def test_a_url_without_host_or_with_another_scheme_is_invalid_and_not_retried(url):
+    sleeps = []
+    with pytest.raises(ApiError, match="^invalid URL %s/things: " % url.rstrip("/")):
+        client(url, sleeps).request("GET", "/things")
+    assert sleeps == []
