@@ -487,12 +487,12 @@ def test_a_rate_limit_spaces_the_request_starts(server, monkeypatch):
 class _RawServer:
     """A loopback HTTP/1.1 server that keeps count of the connections it accepts and answers each
     request with the next of ``answers`` (status, headers, body bytes); ``close_after`` closes the
-    connection after each answer without saying so (a server's idle timeout); ``delay`` seconds pass
-    before each answer."""
+    connection after each answer without saying so (a server's idle timeout); once ``pairs`` is set
+    (a barrier of two), requests are answered two at a time, both in flight together."""
 
-    def __init__(self, close_after=False, delay=0.0, family=socket.AF_INET):
+    def __init__(self, close_after=False, family=socket.AF_INET):
         self.answers = []
-        self.delay = delay
+        self.pairs = None
         self.accepted = 0
         self.ended = 0
         self.close_after = close_after
@@ -527,7 +527,11 @@ class _RawServer:
                 self.heads.append(head)
                 length = [int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")]
                 stream.read(length[0] if length else 0)
-                threading.Event().wait(self.delay)
+                if self.pairs is not None:
+                    try:
+                        self.pairs.wait(timeout=10)
+                    except threading.BrokenBarrierError:
+                        pass
                 with self.lock:
                     status, headers, body = self.answers.pop(0) if self.answers else (200, {}, b"{}")
                 lines = ["HTTP/1.1 %d X" % status, "Content-Length: %d" % len(body)] + ["%s: %s" % pair for pair in headers.items()]
@@ -566,17 +570,16 @@ def _wait(condition):
 
 
 def test_requests_reuse_the_connections_kept_open_and_close_ends_them_all(raw_server):
-    srv = raw_server(delay=0.02)
+    srv = raw_server()
     http = client(srv.url, [])
     for _dummy in range(5):
         http.request("GET", "/things")
     assert srv.accepted == 1
-    # two requests at once (each answered after 20 ms): a second connection, and both are reused by
-    # the threads that come later
-    started = threading.Barrier(2)
+    # from now on two requests are always in flight together: a second connection, and both are
+    # reused by the threads that come later
+    srv.pairs = threading.Barrier(2)
 
     def two_at_once():
-        started.wait()
         for _dummy in range(3):
             http.request("GET", "/things")
 
