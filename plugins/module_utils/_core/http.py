@@ -282,39 +282,6 @@ class _DirectHTTPS(_DirectMixin, http.client.HTTPSConnection):
         self.sock.settimeout(self.timeout)
 
 
-class _Headers:
-    """The headers of a direct answer, read as urllib3's are (``get``, ``getlist``; names in any case)."""
-
-    __slots__ = ("_message",)
-
-    def __init__(self, message):
-        self._message = message
-
-    def get(self, name, default=None):
-        return self._message.get(name, default)
-
-    def getlist(self, name):
-        return self._message.get_all(name) or []
-
-    def __getitem__(self, name):
-        value = self._message.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def __contains__(self, name):
-        return name in self._message
-
-    def __iter__(self):
-        return iter(self._message.keys())
-
-    def items(self):
-        return self._message.items()
-
-    def __repr__(self):
-        return "Headers(%r)" % (self._message.items(),)
-
-
 class _Answer:
     """A direct connection's answer, read whole: what :meth:`HttpClient.request` reads of urllib3's."""
 
@@ -496,7 +463,10 @@ class HttpClient:
         except (ValueError, zlib.error) as exc:
             raise ApiError(redact("the answer to %s %s cannot be read: %s" % (call.method, call.url, exc), self.secrets),
                            status=resp.status, method=call.method, url=call.url) from exc
-        return _Answer(resp.status, resp.reason, _Headers(resp.msg), data)
+        headers = HTTPHeaderDict()  # the same headers as through urllib3 (case-insensitive, getlist)
+        for name, value in resp.msg.items():
+            headers.add(name, value)
+        return _Answer(resp.status, resp.reason, headers, data)
 
     def _pool(self, cert):
         """The pool manager for requests that present ``cert`` (a path, or a (certificate, key) pair)."""
