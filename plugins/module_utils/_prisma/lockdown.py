@@ -32,7 +32,7 @@ from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.flow
     Peer,
     read_policy,
 )
-from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import NAMESPACE, NamespaceAdapter
+from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.kinds import NAMESPACE, OBJECTS, NamespaceAdapter
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.observed import Endpoints, check_window, endpoint_text, observed_flows
 from ansible_collections.microseg.segmentation.plugins.module_utils._prisma.proposal import check_excludes
 
@@ -164,4 +164,4 @@ GUARDED_NAMESPACE.rules = _guarded_rules
 
 def namespace_module():
     """The runner of ``prisma_namespace``: the namespace kind (``_prisma/kinds.py``) with its guard."""
-    return PrismaObjectModule(GUARDED_NAMESPACE, "/namespaces", GuardedNamespaceAdapter)
+    return PrismaObjectModule(GUARDED_NAMESPACE, OBJECTS["namespace"][1], GuardedNamespaceAdapter)
